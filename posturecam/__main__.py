@@ -1,0 +1,5 @@
+import sys
+
+from posturecam.cli import main
+
+sys.exit(main())
