@@ -1,0 +1,482 @@
+"""Model provisioning: resolution order, verification errors, safe downloads and imports.
+
+No test touches the network: downloads go through a fake opener, and
+``urllib.request.urlopen`` is replaced by a function that fails the test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from posturecam import model
+from posturecam.errors import ModelError
+
+# Read before any fixture clears the variable: it may point at the real model.
+_DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared/models/pose_landmarker_full.task"
+REAL_MODEL = Path(os.environ.get("POSTURECAM_MODEL") or _DEFAULT_REAL)
+NEEDS_REAL = pytest.mark.skipif(
+    not REAL_MODEL.is_file(),
+    reason=f"real pose model not found at {REAL_MODEL} (set POSTURECAM_MODEL to a .task file)",
+)
+
+
+class FakeResponse:
+    """Just enough of an HTTP response for fetch(): read(n), headers, geturl(), close()."""
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        fail_after: int | None = None,
+        on_read=None,
+    ) -> None:
+        self._buf = io.BytesIO(data)
+        self._url = url
+        self.headers = headers or {}
+        self._fail_after = fail_after
+        self._on_read = on_read
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        if self._on_read is not None:
+            self._on_read()
+        if self._fail_after is not None and self._buf.tell() >= self._fail_after:
+            raise ConnectionResetError("connection reset by peer")
+        if self._fail_after is not None:
+            n = min(n, self._fail_after - self._buf.tell()) if n >= 0 else self._fail_after
+        return self._buf.read(n)
+
+    def geturl(self) -> str | None:
+        return self._url
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def serving(data: bytes, **kwargs):
+    """An opener that records the URLs asked for and serves ``data``."""
+    calls: list[str] = []
+    final_url = kwargs.pop("url", None)
+
+    def opener(url: str) -> FakeResponse:
+        calls.append(url)
+        return FakeResponse(data, url=final_url or url, **kwargs)
+
+    opener.calls = calls  # type: ignore[attr-defined]
+    return opener
+
+
+def failing(exc: BaseException):
+    def opener(url: str):
+        raise exc
+
+    return opener
+
+
+def no_network(url: str):
+    raise AssertionError(f"test tried to download {url}")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Own cache per test, no POSTURECAM_MODEL, and a hard stop on real network use."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("POSTURECAM_HOME", str(home))
+    monkeypatch.delenv("POSTURECAM_MODEL", raising=False)
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    return home / "models"
+
+
+@pytest.fixture(scope="session")
+def real_bytes() -> bytes:
+    if not REAL_MODEL.is_file():
+        pytest.skip(f"real pose model not found at {REAL_MODEL}")
+    return REAL_MODEL.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def real_variant(real_bytes: bytes) -> model.ModelVariant:
+    return model.verify(REAL_MODEL)
+
+
+def assert_helpful(exc: pytest.ExceptionInfo[ModelError]) -> str:
+    msg = str(exc.value)
+    assert msg.endswith(model.remedy())
+    for needle in ("--model", "POSTURECAM_MODEL", "posturecam model import", "model fetch"):
+        assert needle in msg
+    assert str(model.cache_dir()) in msg
+    return msg
+
+
+def only_file(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+# --------------------------------------------------------------------------- constants and paths
+
+
+def test_variants_match_official_urls() -> None:
+    assert set(model.VARIANTS) == {"lite", "full", "heavy"}
+    assert model.DEFAULT_VARIANT == "full"
+    full = model.VARIANTS["full"]
+    assert full.size == 9_398_198
+    assert full.sha256 == "5134a3aad27a58b93da0088d431f366da362b44e3ccfbe3462b3827a839011b1"
+    for name, v in model.VARIANTS.items():
+        assert v.name == name
+        assert v.url == (
+            "https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
+            f"pose_landmarker_{name}/float16/1/pose_landmarker_{name}.task"
+        )
+        assert len(v.sha256) == 64
+    with pytest.raises(AttributeError):
+        full.size = 1  # type: ignore[misc]
+
+
+def test_cache_dir_honours_posturecam_home(tmp_path: Path, monkeypatch) -> None:
+    assert model.cache_dir() == tmp_path / "home" / "models"
+    assert model.cache_dir({"POSTURECAM_HOME": "/x"}) == Path("/x/models")
+    monkeypatch.delenv("POSTURECAM_HOME")
+    assert model.cache_dir() == Path(platformdirs.user_cache_dir("posturecam")) / "models"
+
+
+def test_remedy_is_shared_and_names_every_way(isolated: Path) -> None:
+    text = model.remedy()
+    for needle in (
+        "--model PATH",
+        "POSTURECAM_MODEL",
+        "posturecam model import FILE",
+        "posturecam model fetch",
+        "HTTPS",
+        "SHA-256",
+        str(isolated),
+    ):
+        assert needle in text
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@NEEDS_REAL
+def test_verify_accepts_real_model(real_variant: model.ModelVariant) -> None:
+    assert real_variant.name in model.VARIANTS
+    assert model.verify(str(REAL_MODEL)) == real_variant
+
+
+def _junk_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("pose_detector.tflite", b"not a model" * 100)
+        z.writestr("pose_landmarks_detector.tflite", b"junk")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "expect"),
+    [
+        (lambda p: p, "does not exist"),
+        (lambda p: (p.mkdir(), p)[1], "is a directory"),
+        (lambda p: (p.write_bytes(b""), p)[1], "empty"),
+        (lambda p: (p.write_text("hello, I am a model\n"), p)[1], "not a zip"),
+        (_junk_zip, "matches no official"),
+    ],
+    ids=["missing", "directory", "empty", "text-file", "junk-zip"],
+)
+def test_verify_rejects_bad_files(tmp_path: Path, make, expect: str) -> None:
+    path = make(tmp_path / "model.task")
+    with pytest.raises(ModelError) as exc:
+        model.verify(path)
+    msg = assert_helpful(exc)
+    assert expect in msg
+    assert str(path) in msg
+
+
+def test_verify_wrong_hash_with_right_size(tmp_path: Path) -> None:
+    """Right size and zip magic, wrong bytes: only the hash can tell."""
+    path = tmp_path / "fake.task"
+    path.write_bytes(b"PK\x03\x04" + b"\0" * (model.VARIANTS["lite"].size - 4))
+    with pytest.raises(ModelError) as exc:
+        model.verify(path)
+    msg = assert_helpful(exc)
+    assert "not an official pose landmarker bundle" in msg
+    assert "corrupt or truncated" in msg
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in msg
+
+
+@NEEDS_REAL
+def test_verify_rejects_truncated_and_flipped_real_model(tmp_path: Path, real_bytes) -> None:
+    truncated = tmp_path / "truncated.task"
+    truncated.write_bytes(real_bytes[: len(real_bytes) // 2])
+    with pytest.raises(ModelError) as exc:
+        model.verify(truncated)
+    assert "truncated" in assert_helpful(exc)
+
+    flipped = tmp_path / "flipped.task"
+    data = bytearray(real_bytes)
+    data[len(data) // 2] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(ModelError) as exc:
+        model.verify(flipped)
+    assert "SHA-256" in assert_helpful(exc)
+
+
+# --------------------------------------------------------------------------- resolve
+
+
+@pytest.fixture
+def good_links(tmp_path: Path, real_bytes) -> tuple[Path, Path]:
+    """Two distinct valid paths (symlinks to the real model, no 9 MB copies)."""
+    a, b = tmp_path / "explicit.task", tmp_path / "env.task"
+    a.symlink_to(REAL_MODEL.resolve())
+    b.symlink_to(REAL_MODEL.resolve())
+    return a, b
+
+
+@pytest.fixture
+def cached_good(isolated: Path, real_variant) -> Path:
+    isolated.mkdir(parents=True)
+    dest = isolated / real_variant.filename
+    shutil.copyfile(REAL_MODEL, dest)
+    return dest
+
+
+def test_resolve_explicit_beats_env_and_cache(good_links, cached_good, real_variant) -> None:
+    explicit, env_path = good_links
+    got = model.resolve(
+        explicit,
+        variant=real_variant.name,
+        environ={"POSTURECAM_MODEL": str(env_path), "POSTURECAM_HOME": str(cached_good.parents[1])},
+        opener=no_network,
+    )
+    assert got == model.ResolvedModel(explicit, real_variant.name, "--model")
+    assert "--model" in model.describe(got)
+
+
+def test_resolve_env_beats_cache(good_links, cached_good, real_variant, monkeypatch) -> None:
+    _, env_path = good_links
+    monkeypatch.setenv("POSTURECAM_MODEL", str(env_path))
+    got = model.resolve(variant=real_variant.name, opener=no_network)
+    assert got == model.ResolvedModel(env_path, real_variant.name, "POSTURECAM_MODEL")
+
+
+def test_resolve_cache_beats_download(cached_good, real_variant) -> None:
+    got = model.resolve(variant=real_variant.name, opener=no_network)
+    assert got == model.ResolvedModel(cached_good, real_variant.name, "cache")
+
+
+def test_resolve_downloads_when_nothing_else(isolated: Path, real_bytes, real_variant) -> None:
+    opener = serving(real_bytes)
+    got = model.resolve(variant=real_variant.name, progress=False, opener=opener)
+    assert got == model.ResolvedModel(
+        isolated / real_variant.filename, real_variant.name, "download"
+    )
+    assert opener.calls == [real_variant.url]
+    assert model.verify(got.path) == real_variant
+    assert only_file(isolated) == [real_variant.filename]
+
+
+def test_resolve_bad_explicit_does_not_fall_through(tmp_path, cached_good, real_variant) -> None:
+    with pytest.raises(ModelError) as exc:
+        model.resolve(tmp_path / "nope.task", variant=real_variant.name, opener=no_network)
+    assert "--model" in assert_helpful(exc).split("\n")[0]
+
+
+def test_resolve_bad_env_does_not_fall_through(
+    tmp_path, cached_good, real_variant, monkeypatch
+) -> None:
+    bad = tmp_path / "bad.task"
+    bad.write_text("nope")
+    monkeypatch.setenv("POSTURECAM_MODEL", str(bad))
+    with pytest.raises(ModelError) as exc:
+        model.resolve(variant=real_variant.name, opener=no_network)
+    assert "$POSTURECAM_MODEL" in assert_helpful(exc).split("\n")[0]
+
+
+def test_resolve_nothing_and_download_off(isolated: Path) -> None:
+    with pytest.raises(ModelError) as exc:
+        model.resolve(download=False)
+    msg = assert_helpful(exc)
+    assert "No pose model found" in msg
+    assert not isolated.exists() or only_file(isolated) == []
+
+
+def test_resolve_no_network(isolated: Path) -> None:
+    opener = failing(urllib.error.URLError("Temporary failure in name resolution"))
+    with pytest.raises(ModelError) as exc:
+        model.resolve(progress=False, opener=opener)
+    msg = assert_helpful(exc)
+    assert "failed" in msg
+    assert "name resolution" in msg
+    assert only_file(isolated) == []
+
+
+def test_resolve_reports_but_keeps_bad_cache_when_download_fails(isolated: Path) -> None:
+    isolated.mkdir(parents=True)
+    bad = isolated / "pose_landmarker_full.task"
+    bad.write_bytes(b"PK\x03\x04 half a model")
+    with pytest.raises(ModelError) as exc:
+        model.resolve(progress=False, opener=failing(TimeoutError("timed out")))
+    msg = assert_helpful(exc)
+    assert f"cached model {bad}" in msg
+    assert "timed out" in msg
+    assert bad.read_bytes() == b"PK\x03\x04 half a model"
+    assert only_file(isolated) == [bad.name]
+
+
+def test_resolve_replaces_bad_cache_with_good_download(
+    isolated: Path, real_bytes, real_variant
+) -> None:
+    isolated.mkdir(parents=True)
+    bad = isolated / real_variant.filename
+    bad.write_bytes(b"PK\x03\x04 half a model")
+    got = model.resolve(variant=real_variant.name, progress=False, opener=serving(real_bytes))
+    assert got.origin == "download"
+    assert bad.read_bytes() == real_bytes
+
+
+def test_resolve_unknown_variant() -> None:
+    with pytest.raises(ModelError) as exc:
+        model.resolve(variant="medium", opener=no_network)
+    assert "medium" in assert_helpful(exc)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def test_fetch_writes_atomically_and_verifies(
+    isolated: Path, real_bytes, real_variant, monkeypatch
+) -> None:
+    dest = isolated / real_variant.filename
+    replaced: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def spy_replace(src, dst):
+        replaced.append((str(src), str(dst)))
+        real_replace(src, dst)
+
+    def dest_absent_while_downloading() -> None:
+        assert not dest.exists(), "destination appeared before the download finished"
+
+    monkeypatch.setattr(model.os, "replace", spy_replace)
+    response_kwargs = {
+        "headers": {"Content-Length": str(len(real_bytes))},
+        "on_read": dest_absent_while_downloading,
+    }
+    got = model.fetch(
+        real_variant.name, progress=False, opener=serving(real_bytes, **response_kwargs)
+    )
+    assert got == dest
+    assert dest.read_bytes() == real_bytes
+    assert len(replaced) == 1
+    src, dst = replaced[0]
+    assert Path(dst) == dest
+    assert Path(src).parent == isolated and not Path(src).exists()
+    assert only_file(isolated) == [real_variant.filename]
+
+
+def test_fetch_uses_urlopen_with_timeout_by_default(isolated: Path, monkeypatch) -> None:
+    seen: list[tuple[str, object]] = []
+
+    def fake_urlopen(url, timeout=None):
+        seen.append((url, timeout))
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(ModelError) as exc:
+        model.fetch("lite", progress=False)
+    assert "offline" in assert_helpful(exc)
+    assert seen == [(model.VARIANTS["lite"].url, 30)]
+    assert only_file(isolated) == []
+
+
+def _bad_downloads(real: bytes) -> dict[str, object]:
+    wrong = bytearray(real)
+    wrong[1000] ^= 0xFF
+    return {
+        "wrong-bytes": serving(bytes(wrong)),
+        "truncated": serving(real[: len(real) // 3]),
+        "too-long": serving(real + b"extra"),
+        "bad-content-length": serving(real, headers={"Content-Length": "12"}),
+        "reset-mid-stream": serving(real, fail_after=len(real) // 2),
+        "timeout": failing(TimeoutError("The read operation timed out")),
+        "no-network": failing(urllib.error.URLError("[Errno -3] name resolution")),
+        "http-redirect": serving(real, url="http://evil.example/pose.task"),
+    }
+
+
+@NEEDS_REAL
+@pytest.mark.parametrize("case", list(_bad_downloads(b"x" * 2000)))
+def test_bad_download_never_touches_good_cache(
+    case: str, cached_good: Path, real_bytes, real_variant
+) -> None:
+    before = cached_good.stat()
+    opener = _bad_downloads(real_bytes)[case]
+    with pytest.raises(ModelError) as exc:
+        model.fetch(real_variant.name, progress=False, opener=opener)
+    msg = assert_helpful(exc)
+    assert "failed" in msg or "Refusing" in msg
+    after = cached_good.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (
+        before.st_ino,
+        before.st_mtime_ns,
+        before.st_size,
+    )
+    assert model.verify(cached_good) == real_variant
+    assert only_file(cached_good.parent) == [cached_good.name]
+
+
+def test_interrupted_download_removes_temp_file(isolated: Path) -> None:
+    def opener(url: str) -> FakeResponse:
+        resp = FakeResponse(b"PK\x03\x04" + b"\0" * 3_000_000)
+
+        def boom() -> None:
+            if resp._buf.tell() > 0:
+                raise KeyboardInterrupt
+
+        resp._on_read = boom
+        return resp
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fetch("full", progress=False, opener=opener)
+    assert only_file(isolated) == []
+
+
+def test_fetch_refuses_non_https_url(isolated: Path, monkeypatch) -> None:
+    plain = replace(model.VARIANTS["full"], url="http://storage.googleapis.com/x.task")
+    monkeypatch.setitem(model.VARIANTS, "full", plain)
+    with pytest.raises(ModelError) as exc:
+        model.fetch("full", progress=False, opener=no_network)
+    assert "non-HTTPS" in assert_helpful(exc)
+    assert only_file(isolated) == []
+
+
+# --------------------------------------------------------------------------- import
+
+
+@NEEDS_REAL
+def test_import_copies_and_verifies(isolated: Path, real_bytes, real_variant) -> None:
+    dest = model.import_model(REAL_MODEL)
+    assert dest == isolated / real_variant.filename
+    assert dest.read_bytes() == real_bytes
+    assert only_file(isolated) == [real_variant.filename]
+    assert model.resolve(variant=real_variant.name, opener=no_network).origin == "cache"
+    assert model.import_model(dest) == dest  # importing the cached file itself is a no-op
+
+
+def test_import_rejects_bad_file_and_keeps_cache_clean(tmp_path: Path, isolated: Path) -> None:
+    bad = _junk_zip(tmp_path / "junk.task")
+    with pytest.raises(ModelError) as exc:
+        model.import_model(bad)
+    assert "import" in assert_helpful(exc).split("\n")[0]
+    assert only_file(isolated) == []
