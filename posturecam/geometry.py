@@ -181,7 +181,8 @@ def _side_metrics(batch: LandmarkBatch) -> tuple[dict, np.ndarray]:
     # The face points where the nose is, relative to the ear: +1 image-right, -1 left.
     facing = np.where(batch.xy[:, LM.NOSE, 0] >= ear[:, 0], 1.0, -1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.sum(up * down, axis=1) / (np.linalg.norm(up, axis=1) * np.linalg.norm(down, axis=1))
+        norms = np.linalg.norm(up, axis=1) * np.linalg.norm(down, axis=1)
+        cos = np.sum(up * down, axis=1) / norms
     raw = {
         "neck_inclination": (_lean_from_vertical(up, facing), ok_ear & ok_sh),
         "torso_inclination": (_lean_from_vertical(shoulder - hip, facing), ok_sh & ok_hip),

@@ -129,7 +129,7 @@ class MediaPipePose:
         with quiet_native_stderr():
             if self.mode == VIDEO:
                 # VIDEO mode needs strictly increasing integer milliseconds.
-                ms = max(int(round(frame.t_s * 1000)), self._last_ms + 1)
+                ms = max(round(frame.t_s * 1000), self._last_ms + 1)
                 self._last_ms = ms
                 result = self._landmarker.detect_for_video(image, ms)
             else:

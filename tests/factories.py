@@ -77,12 +77,12 @@ def side_pose(
     far_ids = (LM.RIGHT_EAR, LM.RIGHT_SHOULDER, LM.RIGHT_HIP)
     if near == "right":
         near_ids, far_ids = far_ids, near_ids
-    for idx, p in zip(near_ids, (ear, shoulder, hip_xy)):
+    for idx, p in zip(near_ids, (ear, shoulder, hip_xy), strict=True):
         xy[idx] = p
         z[idx] = -50.0
         world[idx, 2] = -0.15
     # Far side: a hidden, oddly-placed skeleton MediaPipe still reports as visible.
-    for idx, p in zip(far_ids, (ear, shoulder, hip_xy)):
+    for idx, p in zip(far_ids, (ear, shoulder, hip_xy), strict=True):
         xy[idx] = p + (sign * 40.0, 30.0)
         z[idx] = 50.0
         world[idx, 2] = 0.15
@@ -90,8 +90,9 @@ def side_pose(
     world[LM.LEFT_SHOULDER, 0] = 0.02
     world[LM.RIGHT_SHOULDER, 0] = -0.02
     vis = np.full(NUM_LANDMARKS, 0.99)
-    return Landmarks(xy=xy, z=z, visibility=vis, presence=vis.copy(), world=world,
-                     image_size=(720, 1280))
+    return Landmarks(
+        xy=xy, z=z, visibility=vis, presence=vis.copy(), world=world, image_size=(720, 1280)
+    )
 
 
 def blank_frames(n: int, fps: float = 2.0, size: tuple[int, int] = (64, 48)) -> list[Frame]:

@@ -31,7 +31,8 @@ class LabelledSet:
 
 
 def load_labelled(root: Path, model: Path, view: str | None = None) -> LabelledSet:
-    rows = list(csv.DictReader(open(root / "labels.csv", newline="", encoding="utf-8")))
+    with open(root / "labels.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     lms, widths, heights = [], [], []
     with MediaPipePose(model, IMAGE) as pose:
         for i, row in enumerate(rows):

@@ -57,13 +57,24 @@ def test_shoulder_tilt_sign_and_mirror_invariance():
 def test_front_metrics_invariant_to_scale_and_translation(scale, dx, dy, neck):
     base = front_pose(neck_height=neck, rng=np.random.default_rng(1), jitter=2.0)
     moved = Landmarks(
-        base.xy * scale + (dx, dy), base.z * scale, base.visibility, base.presence,
-        base.world, base.image_size,
+        base.xy * scale + (dx, dy),
+        base.z * scale,
+        base.visibility,
+        base.presence,
+        base.world,
+        base.image_size,
     )
     a = compute_metrics(batch(base), 640, FRONT)
     b = compute_metrics(batch(moved), 640 * scale, FRONT)
-    for name in ("neck_height", "nose_height", "ear_span", "shoulder_span",
-                 "shoulder_tilt", "head_tilt", "lateral_offset"):
+    for name in (
+        "neck_height",
+        "nose_height",
+        "ear_span",
+        "shoulder_span",
+        "shoulder_tilt",
+        "head_tilt",
+        "lateral_offset",
+    ):
         assert b[name][0] == pytest.approx(a[name][0], rel=1e-6, abs=1e-9), name
 
 

@@ -34,12 +34,14 @@ def test_one_consistent_cv2():
     # The module that imports belongs to an installed distribution's files.
     cv2_file = Path(cv2.__file__).resolve()
     owners = [
-        d for d in installed
+        d
+        for d in installed
         if any(Path(f.locate()).resolve() == cv2_file for f in (md.files(d) or []))
     ]
     assert owners, f"{cv2_file} belongs to none of {sorted(installed)}"
     # And it works for what we use it for.
     import numpy as np
+
     ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
     assert ok and cv2.imdecode(buf, cv2.IMREAD_COLOR).shape == (8, 8, 3)
 
@@ -56,6 +58,10 @@ def test_only_pose_module_imports_mediapipe_and_only_the_tasks_api():
 
 
 def test_python_dash_m_and_console_script_agree():
-    out = subprocess.run([sys.executable, "-m", "posturecam", "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "posturecam", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.startswith("posturecam ")

@@ -1,0 +1,168 @@
+"""Make a baseline from frames of the person sitting upright, or say what to fix."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from tqdm import tqdm
+
+from posturecam.engine import LandmarkLog, measure, run_pose
+from posturecam.errors import CalibrationError
+from posturecam.geometry import FRONT, METRICS, MetricTable
+from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats
+from posturecam.pose import IMAGE, VIDEO, PoseEstimator
+from posturecam.profiles import Profile
+from posturecam.sources import open_source
+from posturecam.types import Frame
+
+MIN_DETECTED = 0.9  # share of calibration frames with a person
+MIN_MEASURED = 0.8  # share of those where the deciding metrics are measurable
+MIN_FRAMES = 3
+# Robust relative spread of the deciding metric above which the person was not
+# sitting still (about three times what steady sitting gives).
+MAX_STEADY_SPREAD = {"head_height": 0.12, "neck_inclination": 12.0}
+MIN_SAME_VIEW = 0.9
+
+
+def robust_stats(values: np.ndarray) -> MetricStats:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return MetricStats(float("nan"), float("nan"), 0)
+    centre = float(np.median(v))
+    spread = float(1.4826 * np.median(np.abs(v - centre)))
+    return MetricStats(centre, spread, int(v.size))
+
+
+def deciding_metric(view: str) -> str:
+    return "head_height" if view == FRONT else "neck_inclination"
+
+
+def make_baseline(
+    metrics: MetricTable, view: str | None = None
+) -> tuple[str, dict[str, MetricStats]]:
+    """Robust centre and spread of every metric, after checking the frames are usable.
+
+    Raises CalibrationError naming what the person should change; nothing is
+    saved in that case.
+    """
+    n = len(metrics)
+    if n < MIN_FRAMES:
+        raise CalibrationError(
+            f"only {n} calibration frame(s); calibrate for longer (at least a few seconds)."
+        )
+    seen = metrics.view != ""
+    found = float(seen.mean())
+    if found < MIN_DETECTED:
+        raise CalibrationError(
+            f"a person was found in only {found:.0%} of calibration frames (need "
+            f"{MIN_DETECTED:.0%}): move into the frame so your head and both shoulders show, "
+            "add light, and try again."
+        )
+    views = metrics.view[seen]
+    chosen = view or max(set(views), key=lambda v: int(np.count_nonzero(views == v)))
+    same = float(np.mean(views == chosen))
+    if same < MIN_SAME_VIEW:
+        raise CalibrationError(
+            f"the camera view changed during calibration ({same:.0%} {chosen}): keep still, "
+            "facing the camera (or side-on for a side view), and try again."
+        )
+    key = deciding_metric(chosen)
+    measured = float(np.isfinite(metrics[key][seen]).mean())
+    if measured < MIN_MEASURED:
+        what = "ears, nose and shoulders" if chosen == FRONT else "ear, shoulder and hip"
+        raise CalibrationError(
+            f"your {what} were measurable in only {measured:.0%} of frames: face the camera, "
+            "keep them in view and uncovered (hair, hood, headphones), add light, and try again."
+        )
+    stats = {name: robust_stats(metrics[name][seen]) for name in METRICS}
+    key_stats = stats[key]
+    steady = key_stats.spread / abs(key_stats.centre) if chosen == FRONT else key_stats.spread
+    if steady > MAX_STEADY_SPREAD[key]:
+        raise CalibrationError(
+            f"you moved a lot during calibration ({key} varied by {steady:.2f}): sit upright "
+            "and still, then try again."
+        )
+    used = {r.metric for r in DEFAULT_RULES.values() if r.view == chosen} | {"ear_span"}
+    return chosen, {k: v for k, v in stats.items() if k in used and v.n > 0}
+
+
+def collect(
+    source: str | int,
+    make_estimator: Callable[[str], PoseEstimator],
+    seconds: float | None = None,
+    frames: int | None = None,
+    stills: bool = False,
+    fps: float | None = None,
+    progress: bool = True,
+    countdown: float = 3.0,
+) -> tuple[LandmarkLog, str]:
+    """Run the model over the calibration frames: a time window, a frame count or all stills."""
+    with open_source(source, fps=fps, stills=stills) as src:
+        if src.kind == "camera" and countdown > 0:
+            for left in range(int(countdown), 0, -1):
+                print(f"Sit upright and look at the screen... {left}", file=sys.stderr, flush=True)
+                time.sleep(1.0)
+        limit_s = None if (stills and seconds is None) or frames is not None else (seconds or 8.0)
+        chosen: Iterable[Frame] = src
+        if limit_s is not None:
+            chosen = itertools.takewhile(lambda f: f.t_s < limit_s, chosen)
+        if frames is not None:
+            chosen = itertools.islice(chosen, frames)
+        estimator = make_estimator(IMAGE if stills else VIDEO)
+        total = frames if frames is not None else None
+        try:
+            with tqdm(
+                desc="calibrating",
+                unit="frame",
+                total=total,
+                disable=not progress or None,
+                leave=False,
+            ) as bar:
+                log = run_pose(chosen, estimator, on_frame=lambda _f: bar.update())
+        finally:
+            estimator.close()
+        return log, src.name
+
+
+def calibrate(
+    log: LandmarkLog,
+    name: str,
+    source_name: str,
+    view: str | None = None,
+    model_variant: str = "",
+    settings: JudgeSettings | None = None,
+) -> Profile:
+    """Turn calibration landmarks into a profile (not yet saved)."""
+    chosen, stats = make_baseline(measure(log, view), view)
+    sizes = [(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w]
+    size = max(set(sizes), key=sizes.count) if sizes else (0, 0)
+    return Profile(
+        name=name,
+        view=chosen,
+        metrics=stats,
+        image_size=size,
+        model_variant=model_variant,
+        frames=int(log.analysed.sum()),
+        source=source_name,
+        settings=settings or JudgeSettings(),
+    )
+
+
+def describe(profile: Profile) -> str:
+    """A short, human report of what the baseline says."""
+    key = deciding_metric(profile.view)
+    stats = profile.metrics[key]
+    lines = [
+        f"baseline '{profile.name}': {profile.view} view, {profile.frames} frames from "
+        f"{profile.source}, {profile.image_size[0]}x{profile.image_size[1]}",
+        f"  {key}: {stats.centre:.3f} (spread {stats.spread:.3f})",
+    ]
+    for name in ("neck_height", "shoulder_tilt", "torso_inclination"):
+        if name in profile.metrics and name != key:
+            s = profile.metrics[name]
+            lines.append(f"  {name}: {s.centre:.3f} (spread {s.spread:.3f})")
+    return "\n".join(lines)

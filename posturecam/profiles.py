@@ -1,0 +1,166 @@
+"""Calibration profiles: versioned JSON, one per named setup, written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from posturecam.errors import ProfileError
+from posturecam.geometry import VIEWS
+from posturecam.judge import JudgeSettings, MetricStats
+from posturecam.storage import write_json
+
+SCHEMA = "posturecam.profile"
+VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def data_dir() -> Path:
+    """Where profiles and logs live: $POSTURECAM_HOME, else the platform's user data folder."""
+    home = os.environ.get("POSTURECAM_HOME")
+    return Path(home) if home else Path(platformdirs.user_data_dir("posturecam"))
+
+
+def profile_path(name_or_path: str | Path) -> Path:
+    """A bare name means the user's profile of that name; anything with a path is a path."""
+    text = str(name_or_path)
+    if _NAME.match(text) and not text.endswith(".json"):
+        return data_dir() / "calibration" / f"{text}.json"
+    return Path(text).expanduser()
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    view: str
+    metrics: dict[str, MetricStats]
+    image_size: tuple[int, int]
+    model_variant: str
+    frames: int
+    source: str
+    settings: JudgeSettings = field(default_factory=JudgeSettings)
+    created: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "version": VERSION,
+            "name": self.name,
+            "created": self.created,
+            "view": self.view,
+            "image_size": list(self.image_size),
+            "model_variant": self.model_variant,
+            "frames": self.frames,
+            "source": self.source,
+            "metrics": {
+                k: {"centre": round(s.centre, 6), "spread": round(s.spread, 6), "n": s.n}
+                for k, s in self.metrics.items()
+            },
+            "settings": self.settings.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "profile") -> Profile:
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise ProfileError(
+                f"{where} is not a posturecam profile; recalibrate with "
+                "`posturecam calibrate --profile NAME`."
+            )
+        version = data.get("version")
+        if not isinstance(version, int) or version > VERSION:
+            raise ProfileError(
+                f"{where} has profile version {version!r}, newer than this posturecam "
+                f"understands ({VERSION}); upgrade posturecam or recalibrate."
+            )
+        try:
+            view = data["view"]
+            if view not in VIEWS:
+                raise ValueError(f"unknown view {view!r}")
+            metrics = {}
+            for k, s in data["metrics"].items():
+                stats = MetricStats(float(s["centre"]), float(s["spread"]), int(s["n"]))
+                if not (math.isfinite(stats.centre) and math.isfinite(stats.spread)):
+                    raise ValueError(f"metric {k} is not a finite number")
+                metrics[k] = stats
+            if not metrics:
+                raise ValueError("no metrics")
+            w, h = data["image_size"]
+            return cls(
+                name=str(data["name"]),
+                view=view,
+                metrics=metrics,
+                image_size=(int(w), int(h)),
+                model_variant=str(data.get("model_variant", "")),
+                frames=int(data["frames"]),
+                source=str(data.get("source", "")),
+                settings=JudgeSettings.from_dict(data.get("settings", {})),
+                created=str(data["created"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(
+                f"{where} is incomplete or damaged ({exc}); recalibrate with "
+                "`posturecam calibrate --profile NAME` (the file was left as it is)."
+            ) from exc
+
+
+def load(name_or_path: str | Path) -> Profile:
+    path = profile_path(name_or_path)
+    if not path.is_file():
+        raise ProfileError(
+            f"no profile at {path}; create it with `posturecam calibrate --profile "
+            f"{name_or_path}` or pass the path of a profile file."
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ProfileError(
+            f"profile {path} cannot be read ({exc}); it was left as it is. Recalibrate to "
+            "another name, or delete the file and recalibrate."
+        ) from exc
+    return Profile.from_dict(data, where=f"profile {path}")
+
+
+def save(profile: Profile, name_or_path: str | Path, overwrite_other_view: bool = False) -> Path:
+    """Write atomically; never replace an unreadable profile or one of another view silently."""
+    path = profile_path(name_or_path)
+    if path.exists():
+        try:
+            old = load(path)
+        except ProfileError as exc:
+            raise ProfileError(
+                f"{path} exists but is not a valid profile, so it was not overwritten: {exc} "
+                "Move it away or choose another --profile name."
+            ) from exc
+        if old.view != profile.view and not overwrite_other_view:
+            raise ProfileError(
+                f"{path} holds a {old.view}-view profile; this calibration is {profile.view}-view. "
+                "Choose another --profile name (one per setup, e.g. 'laptop', 'side')."
+            )
+    write_json(path, profile.to_dict())
+    return path
+
+
+def check_fits(profile: Profile, view: str | None, image_size: tuple[int, int] | None) -> list[str]:
+    """Errors for a profile of another view; warnings for another image size."""
+    if view is not None and view != profile.view:
+        raise ProfileError(
+            f"profile '{profile.name}' was calibrated in {profile.view} view but this run is "
+            f"{view} view; use a {view}-view profile or recalibrate."
+        )
+    warnings = []
+    if image_size and tuple(image_size) != tuple(profile.image_size):
+        warnings.append(
+            f"profile '{profile.name}' was made at {profile.image_size[0]}x{profile.image_size[1]} "
+            f"but frames are {image_size[0]}x{image_size[1]}; if the camera moved, recalibrate."
+        )
+    return warnings

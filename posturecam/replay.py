@@ -1,0 +1,270 @@
+"""Replay a recorded source through the engine and write its outputs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from posturecam import __version__
+from posturecam.calibration import make_baseline
+from posturecam.engine import LandmarkLog, measure, run_pose
+from posturecam.errors import CalibrationError, OutputError
+from posturecam.geometry import METRICS, MetricTable
+from posturecam.judge import Judgement, JudgeSettings, judge
+from posturecam.pose import IMAGE, VIDEO, PoseEstimator
+from posturecam.profiles import Profile, check_fits
+from posturecam.report_files import (
+    EVENTS,
+    FRAMES,
+    SUMMARY,
+    write_events,
+    write_frames_csv,
+    write_json,
+)
+from posturecam.sources import open_source
+
+DEFAULT_BASELINE_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    view: str | None = None  # None: detect
+    stills: bool = False  # unrelated photos: IMAGE mode
+    fps: float | None = None  # image folders without a manifest
+    force: bool = False  # replace an output folder holding another run
+    progress: bool = True
+    profile: Profile | None = None  # judge against a saved baseline
+    profile_ref: str = ""  # the name or path it came from, for the summary
+    baseline_seconds: float | None = None  # calibrate on the start of the recording
+    baseline_frames: int | None = None
+    no_baseline: bool = False  # metrics only
+
+
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """Metrics and judgement of a landmark log, plus how the baseline was chosen."""
+
+    metrics: MetricTable
+    judgement: Judgement | None
+    baseline: dict[str, Any]
+    warnings: list[str]
+
+
+def _calibration_mask(log: LandmarkLog, options: ReplayOptions) -> tuple[np.ndarray, str]:
+    analysed = log.analysed
+    if options.baseline_frames is not None:
+        order = np.cumsum(analysed)
+        return analysed & (
+            order <= options.baseline_frames
+        ), f"first {options.baseline_frames} frames"
+    seconds = options.baseline_seconds or DEFAULT_BASELINE_SECONDS
+    start = log.t_s[0] if len(log) else 0.0
+    return analysed & (log.t_s < start + seconds), f"first {seconds:g} s"
+
+
+def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
+    """Metrics, baseline and judgement for a landmark log; the model is not needed here."""
+    warnings: list[str] = []
+    profile = options.profile
+    view = options.view or (profile.view if profile else None)
+    metrics = measure(log, view)
+    seen = [v for v in metrics.view if v]
+    run_view = seen[0] if seen else None
+    if profile is not None:
+        sizes = {(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w}
+        warnings += check_fits(profile, run_view, next(iter(sizes)) if len(sizes) == 1 else None)
+        stats, base_view, settings = profile.metrics, profile.view, profile.settings
+        baseline = {
+            "kind": "profile",
+            "profile": options.profile_ref or profile.name,
+            "view": profile.view,
+            "created": profile.created,
+        }
+    elif options.no_baseline or (
+        options.stills and options.baseline_seconds is None and options.baseline_frames is None
+    ):
+        if not options.no_baseline:
+            warnings.append("unrelated stills with no --profile: metrics only, no judgement")
+        return Scored(metrics, None, {"kind": "none"}, warnings)
+    else:
+        mask, described = _calibration_mask(log, options)
+        sub = MetricTable(
+            values={k: v[mask] for k, v in metrics.values.items()},
+            view=metrics.view[mask],
+            reason=metrics.reason[mask],
+        )
+        try:
+            base_view, stats = make_baseline(sub, view)
+        except CalibrationError as exc:
+            warnings.append(f"no baseline from the {described} of the recording: {exc}")
+            return Scored(metrics, None, {"kind": "none", "error": str(exc)}, warnings)
+        settings = JudgeSettings()
+        baseline = {
+            "kind": "recording",
+            "window": described,
+            "frames": int(mask.sum()),
+            "view": base_view,
+        }
+    baseline["metrics"] = {
+        k: {"centre": round(v.centre, 6), "spread": round(v.spread, 6)} for k, v in stats.items()
+    }
+    return Scored(metrics, judge(metrics, stats, base_view, settings), baseline, warnings)
+
+
+@dataclass(frozen=True, eq=False)
+class ReplayResult:
+    log: LandmarkLog
+    scored: Scored
+    summary: dict[str, Any]
+
+
+EstimatorFactory = Callable[[str], PoseEstimator]
+
+
+def check_out_dir(out_dir: Path, source_id: str, force: bool) -> None:
+    """Refuse to mix two runs in one folder: a different run is replaced only with --force."""
+    summary = out_dir / SUMMARY
+    if force or not out_dir.exists():
+        return
+    if summary.exists():
+        try:
+            previous = json.loads(summary.read_text(encoding="utf-8")).get("source_path")
+        except (OSError, ValueError):
+            previous = None
+        if previous == source_id:
+            return
+        raise OutputError(
+            f"{out_dir} already holds the results of another run ({previous or 'unreadable'}); "
+            "choose another --out folder or pass --force to replace it."
+        )
+    if (out_dir / FRAMES).exists():
+        raise OutputError(
+            f"{out_dir} holds a frames.csv from an unknown run; "
+            "choose another --out folder or pass --force to replace it."
+        )
+
+
+def _metric_summary(metrics: MetricTable) -> dict[str, dict[str, float]]:
+    out = {}
+    for name in METRICS:
+        v = metrics[name]
+        v = v[~np.isnan(v)]
+        if v.size:
+            out[name] = {
+                "median": round(float(np.median(v)), 6),
+                "p10": round(float(np.percentile(v, 10)), 6),
+                "p90": round(float(np.percentile(v, 90)), 6),
+            }
+    return out
+
+
+def _judgement_summary(verdict: Judgement | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    decided = ~np.isnan(verdict.slouched)
+    return {
+        "frames_decided": int(decided.sum()),
+        "frames_undecided": int((~decided).sum()),
+        "share_slouched": round(float(np.mean(verdict.slouched[decided])), 4)
+        if decided.any()
+        else None,
+        "median_score": round(float(np.nanmedian(verdict.score)), 2) if decided.any() else None,
+    }
+
+
+def replay(
+    source: str | Path,
+    out_dir: str | Path,
+    make_estimator: EstimatorFactory,
+    options: ReplayOptions = ReplayOptions(),
+    model_info: dict[str, Any] | None = None,
+) -> ReplayResult:
+    """Replay one source; writes frames.csv, events.jsonl and summary.json atomically."""
+    out_dir = Path(out_dir)
+    source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
+    check_out_dir(out_dir, source_id, options.force)
+    mode = IMAGE if options.stills else VIDEO
+    started = time.perf_counter()
+    with open_source(source, fps=options.fps, stills=options.stills) as src:
+        estimator = make_estimator(mode)
+        try:
+            bar = tqdm(
+                desc=f"replay {src.name}",
+                unit="frame",
+                disable=not options.progress or None,
+                leave=False,
+            )
+            with bar:
+                log = run_pose(src, estimator, on_frame=lambda _f: bar.update())
+        finally:
+            estimator.close()
+        src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)
+    wall = time.perf_counter() - started
+    scored = score(log, options)
+    metrics, verdict = scored.metrics, scored.judgement
+
+    n = len(log)
+    detected = log.landmarks.detected
+    analysed = log.analysed
+    columns: dict[str, Any] = {
+        "frame": log.frame,
+        "t_s": log.t_s,
+        "source": log.name,
+        "detected": [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)],
+        "view": metrics.view,
+        **{name: metrics[name] for name in METRICS},
+        "reason": metrics.reason,
+    }
+    if verdict is not None:
+        columns.update(
+            head_scale=verdict.head_scale,
+            score=verdict.score,
+            slouched=verdict.slouched,
+            issues=verdict.issues,
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_frames_csv(out_dir / FRAMES, columns)
+    write_events(out_dir / EVENTS, [])
+
+    views = [v for v in metrics.view if v]
+    skipped = [
+        {"frame": int(f), "name": str(nm), "reason": str(r)}
+        for f, nm, r, a in zip(log.frame, log.name, log.skip_reason, analysed, strict=True)
+        if not a
+    ]
+    summary: dict[str, Any] = {
+        "posturecam": __version__,
+        "source": src_name,
+        "source_path": source_id,
+        "source_kind": src_kind,
+        "mode": mode,
+        "model": model_info or {},
+        "frames": n,
+        "frames_analysed": int(analysed.sum()),
+        "frames_detected": int(detected.sum()),
+        "frames_skipped": len(skipped),
+        "skipped": skipped,
+        "ignored_files": ignored,
+        "duration_s": round(float(log.t_s[-1] - log.t_s[0]), 3) if n else 0.0,
+        "view": views[0] if views else None,
+        "view_forced": options.view is not None,
+        "baseline": scored.baseline,
+        "warnings": scored.warnings,
+        "metrics": _metric_summary(metrics),
+        "judgement": _judgement_summary(verdict),
+        "alerts": [],
+        "timing": {
+            "wall_s": round(wall, 3),
+            "model_s": round(log.model_seconds, 3),
+            "frames_per_s": round(n / wall, 2) if wall > 0 else None,
+        },
+    }
+    write_json(out_dir / SUMMARY, summary)
+    return ReplayResult(log=log, scored=scored, summary=summary)
