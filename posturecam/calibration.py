@@ -42,7 +42,7 @@ def deciding_metric(view: str) -> str:
 
 
 def make_baseline(
-    metrics: MetricTable, view: str | None = None
+    metrics: MetricTable, view: str | None = None, min_frames: int = MIN_FRAMES
 ) -> tuple[str, dict[str, MetricStats]]:
     """Robust centre and spread of every metric, after checking the frames are usable.
 
@@ -50,7 +50,7 @@ def make_baseline(
     saved in that case.
     """
     n = len(metrics)
-    if n < MIN_FRAMES:
+    if n < min_frames:
         raise CalibrationError(
             f"only {n} calibration frame(s); calibrate for longer (at least a few seconds)."
         )
@@ -135,9 +135,13 @@ def calibrate(
     view: str | None = None,
     model_variant: str = "",
     settings: JudgeSettings | None = None,
+    stills: bool = False,
 ) -> Profile:
-    """Turn calibration landmarks into a profile (not yet saved)."""
-    chosen, stats = make_baseline(measure(log, view), view)
+    """Turn calibration landmarks into a profile (not yet saved).
+
+    Chosen stills may be few (even one photo); a live calibration may not.
+    """
+    chosen, stats = make_baseline(measure(log, view), view, 1 if stills else MIN_FRAMES)
     sizes = [(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w]
     size = max(set(sizes), key=sizes.count) if sizes else (0, 0)
     return Profile(

@@ -191,7 +191,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         countdown=0 if args.no_progress else 3,
     )
     name = target.stem
-    profile = calibrate(log, name, source_name, args.view, resolved.variant)
+    profile = calibrate(log, name, source_name, args.view, resolved.variant, stills=args.stills)
     path = profiles.save(profile, target, overwrite_other_view=args.force)
     print(describe(profile))
     print(f"saved {path}")
