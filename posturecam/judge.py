@@ -91,6 +91,7 @@ class Judgement:
     slouched: np.ndarray  # (N,) 1.0 / 0.0 / NaN
     issues: np.ndarray  # (N,) str, ";"-joined issue names
     head_scale: np.ndarray  # (N,) ear span relative to the baseline
+    worst: np.ndarray  # (N,) worst slouch deviation over its threshold; NaN when undecided
     severity: dict[str, np.ndarray]  # issue -> deviation / threshold (>1 means present)
 
 
@@ -145,4 +146,4 @@ def judge(
         if ear is not None and np.isfinite(ear.centre) and ear.centre > 0
         else np.full(n, np.nan)
     )
-    return Judgement(score, slouched, issues, head_scale, severity)
+    return Judgement(score, slouched, issues, head_scale, worst, severity)
