@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from posturecam.report_files import (
     write_json,
 )
 from posturecam.sources import open_source
+from posturecam.temporal import TemporalSettings, follow
 
 DEFAULT_BASELINE_SECONDS = 8.0
 
@@ -45,6 +46,7 @@ class ReplayOptions:
     baseline_seconds: float | None = None  # calibrate on the start of the recording
     baseline_frames: int | None = None
     no_baseline: bool = False  # metrics only
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,16 +224,21 @@ def replay(
         **{name: metrics[name] for name in METRICS},
         "reason": metrics.reason,
     }
+    story = None
     if verdict is not None:
+        present = [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)]
+        story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal)
         columns.update(
             head_scale=verdict.head_scale,
             score=verdict.score,
             slouched=verdict.slouched,
+            state=story.states,
             issues=verdict.issues,
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_frames_csv(out_dir / FRAMES, columns)
-    write_events(out_dir / EVENTS, [])
+    events = [e.to_dict() for e in story.events] if story else []
+    write_events(out_dir / EVENTS, events)
 
     views = [v for v in metrics.view if v]
     skipped = [
@@ -259,7 +266,9 @@ def replay(
         "warnings": scored.warnings,
         "metrics": _metric_summary(metrics),
         "judgement": _judgement_summary(verdict),
-        "alerts": [],
+        "alerts": [e for e in events if e["type"] == "alert"],
+        "breaks": [e for e in events if e["type"] == "break"],
+        "time_in_state_s": story.time_in if story else None,
         "timing": {
             "wall_s": round(wall, 3),
             "model_s": round(log.model_seconds, 3),

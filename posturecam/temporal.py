@@ -228,3 +228,31 @@ class PostureTimeline:
                 "alerts_this_hour": len(self._alerts),
             },
         )
+
+
+@dataclass(frozen=True, eq=False)
+class Story:
+    """The temporal layer's account of a whole recording."""
+
+    states: list[str]
+    events: list[Event]
+    time_in: dict[str, float]
+
+
+def follow(
+    t_s: Any,
+    present: Any,
+    worst: Any,
+    issues: Any,
+    settings: TemporalSettings | None = None,
+) -> Story:
+    """Run a fresh timeline over per-frame arrays (present: True/False/None)."""
+    timeline = PostureTimeline(settings)
+    states: list[str] = []
+    events: list[Event] = []
+    for t, p, w, i in zip(t_s, present, worst, issues, strict=True):
+        step = timeline.update(float(t), p, float(w), tuple(i.split(";")) if i else ())
+        states.append(step.state)
+        events.extend(step.events)
+    time_in = {k: round(timeline.time_in.get(k, 0.0), 3) for k in STATES}
+    return Story(states, events, time_in)
