@@ -115,8 +115,8 @@ def near_side(batch: LandmarkBatch) -> np.ndarray:
     """
     left = [int(i) for i in _SIDES["left"]]
     right = [int(i) for i in _SIDES["right"]]
-    world_dz = np.nanmean(batch.world[:, left, 2] - batch.world[:, right, 2], axis=1)
-    image_dz = np.nanmean(batch.z[:, left] - batch.z[:, right], axis=1)
+    world_dz = np.mean(batch.world[:, left, 2] - batch.world[:, right, 2], axis=1)
+    image_dz = np.mean(batch.z[:, left] - batch.z[:, right], axis=1)
     dz = np.where(np.abs(world_dz) > 0.05, world_dz, image_dz)
     return dz < 0
 

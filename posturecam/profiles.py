@@ -77,7 +77,7 @@ class Profile:
                 "`posturecam calibrate --profile NAME`."
             )
         version = data.get("version")
-        if not isinstance(version, int) or version > VERSION:
+        if not isinstance(version, int) or isinstance(version, bool) or version > VERSION:
             raise ProfileError(
                 f"{where} has profile version {version!r}, newer than this posturecam "
                 f"understands ({VERSION}); upgrade posturecam or recalibrate."
@@ -106,7 +106,7 @@ class Profile:
                 settings=JudgeSettings.from_dict(data.get("settings", {})),
                 created=str(data["created"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise ProfileError(
                 f"{where} is incomplete or damaged ({exc}); recalibrate with "
                 "`posturecam calibrate --profile NAME` (the file was left as it is)."

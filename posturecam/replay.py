@@ -16,7 +16,7 @@ from posturecam import __version__
 from posturecam.calibration import make_baseline
 from posturecam.engine import LandmarkLog, measure, run_pose
 from posturecam.errors import CalibrationError, OutputError
-from posturecam.geometry import METRICS, MetricTable
+from posturecam.geometry import METRICS, MetricTable, detect_view, dominant_view
 from posturecam.judge import Judgement, JudgeSettings, judge
 from posturecam.pose import IMAGE, VIDEO, PoseEstimator
 from posturecam.profiles import Profile, check_fits
@@ -75,13 +75,16 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
     """Metrics, baseline and judgement for a landmark log; the model is not needed here."""
     warnings: list[str] = []
     profile = options.profile
-    view = options.view or (profile.view if profile else None)
-    metrics = measure(log, view)
-    seen = [v for v in metrics.view if v]
-    run_view = seen[0] if seen else None
+    view = options.view
     if profile is not None:
+        # The recording's own view (unless forced) must match the profile's.
+        found = detect_view(log.landmarks)
+        run_view = view or (dominant_view(found) if (found != "").any() else None)
         sizes = {(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w}
         warnings += check_fits(profile, run_view, next(iter(sizes)) if len(sizes) == 1 else None)
+        view = profile.view
+    metrics = measure(log, view)
+    if profile is not None:
         stats, base_view, settings = profile.metrics, profile.view, profile.settings
         baseline = {
             "kind": "profile",
@@ -133,6 +136,8 @@ EstimatorFactory = Callable[[str], PoseEstimator]
 def check_out_dir(out_dir: Path, source_id: str, force: bool) -> None:
     """Refuse to mix two runs in one folder: a different run is replaced only with --force."""
     summary = out_dir / SUMMARY
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir} is a file, not a folder; choose a folder name.")
     if force or not out_dir.exists():
         return
     if summary.exists():

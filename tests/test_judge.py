@@ -1,0 +1,449 @@
+"""Baseline statistics and judgement on seeded synthetic landmarks (no model)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from factories import front_pose, side_pose
+
+from posturecam.calibration import MAX_STEADY_SPREAD, make_baseline, robust_stats
+from posturecam.errors import CalibrationError
+from posturecam.geometry import FRONT, SIDE, MetricTable, compute_metrics
+from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats, judge
+from posturecam.types import LM, LandmarkBatch, Landmarks
+
+NOSE = 0.75  # front_pose default nose_height (in shoulder widths)
+HEAD = NOSE / math.sqrt(0.7)  # head_height of front_pose with the default ear ratio
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def table(poses: list[Landmarks], width: float = 640.0, view: str | None = None) -> MetricTable:
+    return compute_metrics(LandmarkBatch.stack(poses), width, view)
+
+
+def concat(*tables: MetricTable) -> MetricTable:
+    return MetricTable(
+        values={k: np.concatenate([t[k] for t in tables]) for k in tables[0].values},
+        view=np.concatenate([t.view for t in tables]),
+        reason=np.concatenate([t.reason for t in tables]),
+    )
+
+
+def upright(n: int, seed: int = 0, jitter: float = 2.0, **kw) -> list[Landmarks]:
+    """Upright sitting: 2 px landmark noise on a 200 px shoulder width."""
+    rng = np.random.default_rng(seed)
+    return [front_pose(jitter=jitter, rng=rng, **kw) for _ in range(n)]
+
+
+def with_visibility(lm: Landmarks, indices, value: float) -> Landmarks:
+    vis = lm.visibility.copy()
+    vis[list(indices)] = value
+    return Landmarks(lm.xy, lm.z, vis, vis.copy(), lm.world, lm.image_size)
+
+
+def side_seq(n: int, seed: int = 0, neck: float = 10.0, torso: float = 5.0, **kw):
+    """Side-on sitting with about 1.5 degrees of wobble in each angle."""
+    rng = np.random.default_rng(seed)
+    return [
+        side_pose(
+            neck_inclination=neck + rng.normal(0, 1.5),
+            torso_inclination=torso + rng.normal(0, 1.5),
+            **kw,
+        )
+        for _ in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def front_baseline() -> tuple[str, dict[str, MetricStats]]:
+    return make_baseline(table(upright(120, seed=1)))
+
+
+@pytest.fixture(scope="module")
+def side_baseline() -> tuple[str, dict[str, MetricStats]]:
+    return make_baseline(table(side_seq(120, seed=2)))
+
+
+# --------------------------------------------------------------------------- robust_stats
+
+
+def test_robust_stats_ignores_outliers_and_nan():
+    s = robust_stats(np.array([1.0, 2.0, 3.0, 4.0, 100.0, np.nan]))
+    assert s.centre == 3.0
+    assert s.spread == pytest.approx(1.4826)  # MAD of |-2,-1,0,1,97| is 1
+    assert s.n == 5
+
+
+def test_robust_stats_spread_estimates_gaussian_sigma():
+    v = np.random.default_rng(3).normal(10.0, 0.5, 20_000)
+    s = robust_stats(v)
+    assert s.centre == pytest.approx(10.0, abs=0.02)
+    assert s.spread == pytest.approx(0.5, rel=0.03)
+
+
+def test_robust_stats_of_nothing_is_nan_with_zero_count():
+    for values in (np.array([]), np.array([np.nan, np.nan])):
+        s = robust_stats(values)
+        assert math.isnan(s.centre) and math.isnan(s.spread) and s.n == 0
+
+
+def test_robust_stats_of_constant_has_zero_spread():
+    s = robust_stats(np.full(10, 0.9))
+    assert (s.centre, s.spread, s.n) == (0.9, 0.0, 10)
+
+
+# --------------------------------------------------------------------------- upright never slouched
+
+
+def test_long_upright_sequence_with_jitter_and_sway_is_never_slouched():
+    rng = np.random.default_rng(42)
+    fps, n = 15.0, 4500  # five minutes
+    poses = []
+    for i in range(n):
+        t = i / fps
+        poses.append(
+            front_pose(
+                nose_height=NOSE * (1 + 0.02 * math.sin(2 * math.pi * t / 47)),
+                neck_height=0.55 * (1 + 0.02 * math.sin(2 * math.pi * t / 31)),
+                shoulder_width=200.0 * (1 + 0.04 * math.sin(2 * math.pi * t / 73)),
+                center=(
+                    320 + 30 * math.sin(2 * math.pi * t / 40),
+                    330 + 10 * math.sin(2 * math.pi * t / 23),
+                ),
+                lateral=0.03 * math.sin(2 * math.pi * t / 37),
+                jitter=2.0,
+                rng=rng,
+            )
+        )
+    metrics = table(poses)
+    calib = MetricTable(
+        values={k: v[: int(8 * fps)] for k, v in metrics.values.items()},
+        view=metrics.view[: int(8 * fps)],
+        reason=metrics.reason[: int(8 * fps)],
+    )
+    view, stats = make_baseline(calib)
+    assert view == FRONT
+    verdict = judge(metrics, stats, view)
+    assert verdict.slouched.shape == (n,)
+    assert np.all(verdict.slouched == 0.0)
+    assert not np.isnan(verdict.score).any()
+    assert np.median(verdict.score) > 85
+    assert verdict.score.min() > 60
+    assert set(verdict.issues) == {""}
+    assert np.nanmax(verdict.severity["head_drop"]) < 0.8
+    assert np.allclose(verdict.head_scale, 1.0, atol=0.15)  # +-4% zoom plus jitter
+
+
+# --------------------------------------------------------------------------- front slumps
+
+
+def test_head_dropped_by_a_quarter_is_slouched(front_baseline):
+    view, stats = front_baseline
+    slumped = upright(60, seed=5, nose_height=NOSE * 0.75)
+    verdict = judge(table(slumped, view=FRONT), stats, view)
+    assert np.all(verdict.slouched == 1.0)
+    assert np.all(verdict.score < 50)
+    assert all("head_drop" in s.split(";") for s in verdict.issues)
+    assert np.all(verdict.worst > 1.0)
+    assert np.allclose(verdict.worst, verdict.severity["head_drop"])
+
+
+def test_head_dropped_by_five_percent_is_not_slouched(front_baseline):
+    view, stats = front_baseline
+    slight = upright(60, seed=6, nose_height=NOSE * 0.95)
+    verdict = judge(table(slight, view=FRONT), stats, view)
+    assert np.all(verdict.slouched == 0.0)
+    assert np.all(verdict.score > 50)
+    assert not any("head_drop" in s for s in verdict.issues)
+
+
+def test_score_falls_as_the_head_drops(front_baseline):
+    view, stats = front_baseline
+    drops = [1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6]
+    poses = [front_pose(nose_height=NOSE * d) for d in drops]
+    verdict = judge(table(poses, view=FRONT), stats, view)
+    assert np.all(np.diff(verdict.score) <= 0)
+    assert verdict.score[0] == pytest.approx(100, abs=5)
+    assert verdict.score[-1] == 0.0
+    assert list(verdict.slouched) == [0, 0, 0, 1, 1, 1, 1]  # floor: a 12% drop
+
+
+def test_sitting_taller_than_baseline_is_not_bad(front_baseline):
+    view, stats = front_baseline
+    verdict = judge(table([front_pose(nose_height=NOSE * 1.3)], view=FRONT), stats, view)
+    assert verdict.slouched[0] == 0.0
+    assert verdict.score[0] == 100.0
+    assert verdict.issues[0] == ""
+
+
+def test_head_scale_is_ear_span_relative_to_baseline(front_baseline):
+    view, stats = front_baseline
+    near = front_pose(shoulder_width=240.0)  # leaning in: everything 20% bigger
+    verdict = judge(table([near], view=FRONT), stats, view)
+    assert verdict.head_scale[0] == pytest.approx(1.2, abs=0.03)
+    assert "leaning_in" in verdict.issues[0]
+    assert verdict.slouched[0] == 0.0  # closer is not slouching by itself
+
+
+# --------------------------------------------------------------------------- side view
+
+
+def test_side_baseline_is_side_view(side_baseline):
+    view, stats = side_baseline
+    assert view == SIDE
+    assert stats["neck_inclination"].centre == pytest.approx(10.0, abs=1.0)
+    assert "head_height" not in stats
+
+
+@pytest.mark.parametrize("facing,near", [("right", "left"), ("left", "right")])
+def test_forward_head_in_side_view_is_slouched(side_baseline, facing, near):
+    view, stats = side_baseline
+    poked = side_seq(40, seed=7, neck=30.0, facing=facing, near=near)
+    verdict = judge(table(poked), stats, view)
+    assert np.all(verdict.slouched == 1.0)
+    assert all("forward_head" in s.split(";") for s in verdict.issues)
+    assert np.all(verdict.score < 50)
+
+
+def test_reclining_in_side_view_is_not_slouched(side_baseline):
+    view, stats = side_baseline
+    for neck in (10.0, 0.0, -10.0):
+        reclined = side_seq(40, seed=8, neck=neck, torso=-15.0)
+        verdict = judge(table(reclined), stats, view)
+        assert np.all(verdict.slouched == 0.0), neck
+        assert set(verdict.issues) == {""}
+
+
+def test_trunk_flexion_in_side_view_is_slouched(side_baseline):
+    view, stats = side_baseline
+    bent = side_seq(20, seed=9, torso=25.0)
+    verdict = judge(table(bent), stats, view)
+    assert np.all(verdict.slouched == 1.0)
+    assert all("trunk_flexion" in s for s in verdict.issues)
+
+
+def test_only_the_baseline_view_is_judged(front_baseline):
+    _, stats = front_baseline
+    verdict = judge(table(side_seq(5, neck=40.0)), stats, SIDE)
+    assert np.isnan(verdict.score).all()
+    assert np.isnan(verdict.slouched).all()
+    assert verdict.severity == {}
+
+
+# --------------------------------------------------------------------------- undecided frames
+
+
+def test_frames_without_person_or_visibility_are_undecided(front_baseline):
+    view, stats = front_baseline
+    poses = [
+        front_pose(),
+        Landmarks.empty((640, 480)),
+        front_pose(visibility=0.2),
+        with_visibility(front_pose(), (LM.LEFT_EAR, LM.RIGHT_EAR), 0.1),
+        with_visibility(front_pose(nose_height=NOSE * 0.6), (LM.NOSE,), 0.1),
+        front_pose(nose_height=NOSE * 0.6),
+    ]
+    metrics = table(poses, view=FRONT)
+    verdict = judge(metrics, stats, view)
+    undecided = [1, 2, 3, 4]
+    assert np.isnan(verdict.score[undecided]).all()
+    assert np.isnan(verdict.slouched[undecided]).all()
+    assert list(verdict.issues[undecided]) == [""] * 4
+    assert verdict.slouched[0] == 0.0 and verdict.slouched[5] == 1.0
+    assert np.isnan(verdict.worst[undecided]).all()
+    assert verdict.worst[0] < 1.0 < verdict.worst[5]
+    assert metrics.reason[1] == "no person detected"
+
+
+# geometry.near_side averages an all-NaN row for the empty frame (cosmetic numpy warning).
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
+def test_side_frame_with_hip_hidden_is_still_decided_on_the_neck(side_baseline):
+    view, stats = side_baseline
+    lm = side_pose(neck_inclination=35.0)
+    hidden = with_visibility(lm, (LM.LEFT_HIP, LM.RIGHT_HIP), 0.1)
+    verdict = judge(table([hidden, Landmarks.empty((720, 1280))], view=SIDE), stats, view)
+    assert verdict.slouched[0] == 1.0
+    assert verdict.issues[0] == "forward_head"
+    assert np.isnan(verdict.slouched[1]) and verdict.issues[1] == ""
+
+
+def test_judging_nothing_gives_empty_arrays(front_baseline):
+    view, stats = front_baseline
+    verdict = judge(table([], view=FRONT), stats, view)
+    assert verdict.score.shape == verdict.slouched.shape == verdict.issues.shape == (0,)
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def test_threshold_uses_floor_for_a_steady_baseline():
+    s = JudgeSettings()
+    assert s.threshold("head_drop", 0.0, HEAD) == pytest.approx(0.12)
+    assert s.threshold("forward_head", 0.0, 10.0) == pytest.approx(10.0)
+    assert s.threshold("head_drop", float("nan"), HEAD) == pytest.approx(0.12)
+
+
+def test_threshold_widens_with_a_noisy_baseline():
+    s = JudgeSettings()
+    # relative rule: noise is spread / centre
+    assert s.threshold("head_drop", 0.1 * HEAD, HEAD) == pytest.approx(0.3)
+    # absolute rule (degrees)
+    assert s.threshold("forward_head", 5.0, 12.0) == pytest.approx(15.0)
+    assert JudgeSettings(noise_k=2.0).threshold("forward_head", 6.0, 0.0) == pytest.approx(12.0)
+
+
+def test_noisy_baseline_tolerates_more_than_a_steady_one():
+    metrics = table([front_pose(nose_height=NOSE * 0.75)], view=FRONT)
+    steady = {"head_height": MetricStats(HEAD, 0.0, 100)}
+    noisy = {"head_height": MetricStats(HEAD, 0.1 * HEAD, 100)}  # threshold 0.3
+    assert judge(metrics, steady, FRONT).slouched[0] == 1.0
+    assert judge(metrics, noisy, FRONT).slouched[0] == 0.0
+    assert judge(metrics, noisy, FRONT).score[0] == pytest.approx(100 * (1 - 0.25 / 0.3 / 2))
+
+
+def test_sensitivity_tightens_and_loosens():
+    stats = {"head_height": MetricStats(HEAD, 0.0, 100)}
+    eight = table([front_pose(nose_height=NOSE * 0.92)], view=FRONT)
+    twenty = table([front_pose(nose_height=NOSE * 0.8)], view=FRONT)
+    default = JudgeSettings()
+    strict = default.with_sensitivity(head_drop=2.0)  # threshold 0.06
+    lax = default.with_sensitivity(head_drop=0.5)  # threshold 0.24
+    assert strict.threshold("head_drop", 0.0, HEAD) == pytest.approx(0.06)
+    assert lax.threshold("head_drop", 0.0, HEAD) == pytest.approx(0.24)
+    assert judge(eight, stats, FRONT, default).slouched[0] == 0.0
+    assert judge(eight, stats, FRONT, strict).slouched[0] == 1.0
+    assert judge(twenty, stats, FRONT, default).slouched[0] == 1.0
+    assert judge(twenty, stats, FRONT, lax).slouched[0] == 0.0
+    assert default.sensitivity == {}  # settings are immutable
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan")])
+def test_non_positive_sensitivity_raises(value):
+    with pytest.raises(ValueError, match="greater than 0"):
+        JudgeSettings().with_sensitivity(head_drop=value)
+
+
+def test_unknown_issue_raises():
+    with pytest.raises(ValueError, match=r"unknown issue.*slouchiness"):
+        JudgeSettings().with_sensitivity(slouchiness=1.5)
+    with pytest.raises(ValueError, match="unknown issue"):
+        JudgeSettings.from_dict({"sensitivity": {"nope": 1.0}})
+
+
+def test_settings_round_trip():
+    s = JudgeSettings(noise_k=2.5).with_sensitivity(head_drop=1.5, forward_head=0.8)
+    d = s.to_dict()
+    assert d == {"noise_k": 2.5, "sensitivity": {"head_drop": 1.5, "forward_head": 0.8}}
+    assert JudgeSettings.from_dict(d) == s
+    assert JudgeSettings.from_dict({}) == JudgeSettings()
+    assert JudgeSettings.from_dict(JudgeSettings().to_dict()) == JudgeSettings()
+
+
+def test_every_rule_has_a_positive_floor_and_a_known_view():
+    for name, rule in DEFAULT_RULES.items():
+        assert rule.floor > 0, name
+        assert rule.view in (FRONT, SIDE), name
+        assert rule.direction in (-1, 0, 1), name
+
+
+# --------------------------------------------------------------------------- make_baseline
+
+
+def test_make_baseline_succeeds_on_clean_upright_frames():
+    view, stats = make_baseline(table(upright(60, seed=11)))
+    assert view == FRONT
+    hh = stats["head_height"]
+    assert hh.centre == pytest.approx(HEAD, rel=0.02)
+    assert 0 < hh.spread < 0.05
+    assert hh.n == 60
+    assert "ear_span" in stats
+    assert not any(DEFAULT_RULES[k].view == SIDE for k in DEFAULT_RULES if k in stats)
+    assert all(s.n > 0 and math.isfinite(s.centre) for s in stats.values())
+
+
+def test_make_baseline_tolerates_a_few_missed_frames():
+    poses = upright(50, seed=12) + [Landmarks.empty((640, 480))] * 3
+    view, stats = make_baseline(table(poses))
+    assert view == FRONT and stats["head_height"].n == 50
+
+
+def test_make_baseline_too_few_frames():
+    with pytest.raises(CalibrationError, match="only 2 calibration frame") as err:
+        make_baseline(table(upright(2)))
+    assert "longer" in str(err.value)
+
+
+def test_make_baseline_person_rarely_found():
+    poses = upright(8, seed=13) + [Landmarks.empty((640, 480))] * 2  # 80%
+    with pytest.raises(CalibrationError, match="80%") as err:
+        make_baseline(table(poses))
+    msg = str(err.value)
+    assert "move into the frame" in msg
+    assert "light" in msg
+
+
+def test_make_baseline_nobody_at_all():
+    with pytest.raises(CalibrationError, match=r"0%.*move into the frame"):
+        make_baseline(table([Landmarks.empty((640, 480))] * 10))
+
+
+def test_make_baseline_view_changing():
+    metrics = concat(table(upright(16, seed=14)), table(side_seq(4, seed=14)))
+    with pytest.raises(CalibrationError, match="view changed") as err:
+        make_baseline(metrics)
+    assert "80% front" in str(err.value)
+    assert "keep still" in str(err.value)
+
+
+def test_make_baseline_ears_not_measurable():
+    poses = upright(10, seed=15) + [
+        with_visibility(p, (LM.LEFT_EAR, LM.RIGHT_EAR), 0.2) for p in upright(10, seed=16)
+    ]
+    with pytest.raises(CalibrationError, match="measurable in only 50%") as err:
+        make_baseline(table(poses))
+    msg = str(err.value)
+    assert "ears" in msg and "uncovered" in msg and "light" in msg
+
+
+def test_make_baseline_side_parts_not_measurable():
+    poses = [with_visibility(p, (LM.LEFT_EAR, LM.RIGHT_EAR), 0.1) for p in side_seq(10)]
+    with pytest.raises(CalibrationError, match="ear, shoulder and hip"):
+        make_baseline(table(poses))
+
+
+def test_make_baseline_unsteady_front():
+    rng = np.random.default_rng(17)
+    poses = [front_pose(nose_height=rng.uniform(0.45, 1.05)) for _ in range(40)]
+    with pytest.raises(CalibrationError, match="moved a lot") as err:
+        make_baseline(table(poses))
+    assert "head_height" in str(err.value)
+    assert "sit upright" in str(err.value)
+
+
+def test_make_baseline_unsteady_side():
+    rng = np.random.default_rng(18)
+    poses = [side_pose(neck_inclination=rng.uniform(-20, 45)) for _ in range(40)]
+    with pytest.raises(CalibrationError, match=r"moved a lot.*neck_inclination"):
+        make_baseline(table(poses))
+
+
+def test_steadiness_limit_is_wide_compared_with_jitter():
+    _, stats = make_baseline(table(upright(200, seed=19)))
+    hh = stats["head_height"]
+    assert hh.spread / hh.centre < MAX_STEADY_SPREAD["head_height"] / 3
+
+
+def test_make_baseline_min_frames_can_be_lowered_for_stills():
+    view, stats = make_baseline(table([front_pose()]), min_frames=1)
+    assert view == FRONT
+    assert stats["head_height"].spread == 0.0
+
+
+def test_make_baseline_forced_view_is_used():
+    metrics = concat(table(side_seq(18, seed=20)), table(upright(2, seed=20)))
+    view, stats = make_baseline(metrics, SIDE)
+    assert view == SIDE and "neck_inclination" in stats
