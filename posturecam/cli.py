@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from posturecam import __version__, model, profiles
+from posturecam import __version__, model, profiles, stretches
 from posturecam.calibration import calibrate, collect, describe
 from posturecam.errors import PosturecamError
 from posturecam.geometry import VIEWS
@@ -122,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--no-progress", action="store_true", help="no progress bar or countdown")
     _add_model_args(cp)
 
+    sp = sub.add_parser(
+        "stretches",
+        help="list the stretch and exercise catalog",
+        description="Gentle, evidence-based stretches and exercises posturecam suggests. "
+        "Stop if anything hurts.",
+    )
+    sp.add_argument("--for", dest="issue", metavar="ISSUE", help="only entries for this issue")
+    sp.add_argument("--json", action="store_true", help="print the entries as JSON")
+
     mp = sub.add_parser(
         "model",
         help="show, fetch, import or verify the pose model",
@@ -167,7 +176,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     else:
         print(
             f"{s['source']}: {s['frames']} frames, person found in {s['frames_detected']}, "
-            f"{s['frames_skipped']} skipped, view {s['view'] or 'unknown'}; "
+            f"{s['frames_skipped']} skipped, view {s['view'] or 'unknown'}, "
+            f"{len(s['alerts'])} alert(s); "
             f"wrote {out / 'frames.csv'}, {out / 'events.jsonl'}, {out / 'summary.json'}"
         )
     for item in s["skipped"]:
@@ -199,6 +209,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stretches(args: argparse.Namespace) -> int:
+    catalog = stretches.load_catalog()
+    if args.json:
+        print(json.dumps(stretches.catalog_as_json(catalog, args.issue), indent=2))
+    else:
+        print(stretches.list_text(catalog, args.issue))
+    return 0
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     if args.action == "import":
         if not args.file:
@@ -217,7 +236,12 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"replay": cmd_replay, "model": cmd_model, "calibrate": cmd_calibrate}
+COMMANDS = {
+    "replay": cmd_replay,
+    "calibrate": cmd_calibrate,
+    "stretches": cmd_stretches,
+    "model": cmd_model,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from posturecam import __version__
 from posturecam.calibration import make_baseline
+from posturecam.coach import Coach
 from posturecam.engine import LandmarkLog, measure, run_pose
 from posturecam.errors import CalibrationError, OutputError
 from posturecam.geometry import METRICS, MetricTable, detect_view, dominant_view
@@ -242,7 +243,8 @@ def replay(
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_frames_csv(out_dir / FRAMES, columns)
-    events = [e.to_dict() for e in story.events] if story else []
+    coach = Coach()
+    events = [coach.advise(e) for e in story.events] if story else []
     write_events(out_dir / EVENTS, events)
 
     views = [v for v in metrics.view if v]
