@@ -6,8 +6,10 @@ re-scored with other settings without running the model again.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,3 +119,46 @@ def measure(log: LandmarkLog, view: str | None = None) -> MetricTable:
         log.analysed, table.reason, np.char.add("skipped: ", log.skip_reason.astype(str))
     ).astype(object)
     return MetricTable(values=table.values, view=table.view, reason=reason)
+
+
+_DONE = object()
+
+
+def prefetch(frames: Iterable[Frame], depth: int = 4) -> Iterator[Frame]:
+    """Decode the next frames on a second thread while the model runs on this one.
+
+    OpenCV releases the GIL while decoding, so on two cores decoding hides
+    behind inference. For recorded sources only: a camera wants the newest
+    frame, not a queue of old ones.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # re-raised in the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, name="posturecam-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -21,6 +21,7 @@ from posturecam.types import NUM_LANDMARKS, Frame, Landmarks
 
 VIDEO = "video"
 IMAGE = "image"
+_DEVNULL: int | None = None
 
 
 class PoseEstimator(Protocol):
@@ -45,16 +46,17 @@ def quiet_native_stderr() -> Iterator[None]:
     except (AttributeError, OSError, ValueError):
         yield
         return
+    global _DEVNULL
+    if _DEVNULL is None:
+        _DEVNULL = os.open(os.devnull, os.O_WRONLY)  # opened once: this runs every frame
     sys.stderr.flush()
     saved = os.dup(fd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, fd)
+        os.dup2(_DEVNULL, fd)
         yield
     finally:
         os.dup2(saved, fd)
         os.close(saved)
-        os.close(devnull)
 
 
 def to_landmarks(result: object, width: int, height: int) -> Landmarks:
@@ -64,14 +66,18 @@ def to_landmarks(result: object, width: int, height: int) -> Landmarks:
         return Landmarks.empty((width, height))
     pose = poses[0]
     worlds = getattr(result, "pose_world_landmarks", None) or []
-    arr = np.array(
-        [[p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0] for p in pose], dtype=float
-    )
-    if arr.shape[0] != NUM_LANDMARKS:
+    if len(pose) != NUM_LANDMARKS:
         return Landmarks.empty((width, height))
+    arr = np.fromiter(
+        (v for p in pose for v in (p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0)),
+        dtype=float,
+        count=NUM_LANDMARKS * 5,
+    ).reshape(NUM_LANDMARKS, 5)
     world = (
-        np.array([[w.x, w.y, w.z] for w in worlds[0]], dtype=float)
-        if worlds
+        np.fromiter(
+            (v for w in worlds[0] for v in (w.x, w.y, w.z)), dtype=float, count=NUM_LANDMARKS * 3
+        ).reshape(NUM_LANDMARKS, 3)
+        if worlds and len(worlds[0]) == NUM_LANDMARKS
         else np.full((NUM_LANDMARKS, 3), np.nan)
     )
     return Landmarks(

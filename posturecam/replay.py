@@ -15,7 +15,7 @@ from tqdm import tqdm
 from posturecam import __version__
 from posturecam.calibration import make_baseline
 from posturecam.coach import Coach
-from posturecam.engine import LandmarkLog, measure, run_pose
+from posturecam.engine import LandmarkLog, measure, prefetch, run_pose
 from posturecam.errors import CalibrationError, OutputError
 from posturecam.geometry import METRICS, MetricTable, detect_view, dominant_view
 from posturecam.judge import Judgement, JudgeSettings, judge
@@ -210,7 +210,8 @@ def replay(
                 leave=False,
             )
             with bar:
-                log = run_pose(src, estimator, on_frame=lambda _f: bar.update())
+                frames = prefetch(src) if src.kind != "camera" else src
+                log = run_pose(frames, estimator, on_frame=lambda _f: bar.update())
         finally:
             estimator.close()
         src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)

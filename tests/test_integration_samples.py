@@ -23,8 +23,20 @@ def replays(tmp_path_factory, model_path):
     out = {}
     for name in SETS:
         dest = tmp_path_factory.mktemp(name)
-        assert main(["replay", str(SAMPLE_FRAMES / name), "--out", str(dest), "--no-progress",
-                     "--model", str(model_path)]) == 0
+        assert (
+            main(
+                [
+                    "replay",
+                    str(SAMPLE_FRAMES / name),
+                    "--out",
+                    str(dest),
+                    "--no-progress",
+                    "--model",
+                    str(model_path),
+                ]
+            )
+            == 0
+        )
         with open(dest / "frames.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         summary = json.loads((dest / "summary.json").read_text())
@@ -68,6 +80,7 @@ def test_judgement_follows_expected_windows(replays, name):
     assert summary["baseline"]["kind"] == "recording"
     expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
     for kind, want in (("upright", "0"), ("slouched", "1")):
-        verdicts = {r["slouched"] for r in rows
-                    if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])}
+        verdicts = {
+            r["slouched"] for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])
+        }
         assert verdicts == {want}, (kind, verdicts)

@@ -1,0 +1,249 @@
+"""Replay throughput against a bare MediaPipe VIDEO-mode loop over the same frames.
+
+Builds a 640x480 sequence of the sample person (``sample_frames/hopper``) in a
+temp dir, then alternates, round by round:
+
+* reference: frames decoded into memory beforehand; timed is
+  ``PoseLandmarker.create_from_options`` (VIDEO mode), then per frame
+  BGR->RGB + ``mp.Image`` + ``detect_for_video``, then ``close``;
+* replay: ``posturecam.replay.replay`` from the file on disk with the real
+  ``MediaPipePose`` adapter -- decoding, adapter, geometry, judgement and
+  writing the outputs included.
+
+Both get one untimed warm-up pass first. Prints human-readable lines and, as
+its last line, one JSON object with the medians, their ratio and every run.
+
+    POSTURECAM_MODEL=/path/pose_landmarker_full.task \\
+        python benchmarks/replay_throughput.py [--frames 360] [--source video|folder]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from _common import decode_all, make_sequence, median
+
+from posturecam.model import resolve
+from posturecam.pose import MediaPipePose, quiet_native_stderr
+from posturecam.replay import ReplayOptions, replay
+
+TARGET_RATIO = 0.90
+
+
+def video_timestamps_ms(times_s: list[float]) -> list[int]:
+    """Strictly increasing integer milliseconds, exactly as the adapter derives them."""
+    out: list[int] = []
+    last = -1
+    for t in times_s:
+        ms = max(round(t * 1000), last + 1)
+        out.append(ms)
+        last = ms
+    return out
+
+
+def run_reference(model_path: Path, images: list[np.ndarray], stamps_ms: list[int]) -> dict:
+    """The minimum any user must do: create, convert BGR->RGB, detect_for_video, close."""
+    with quiet_native_stderr():
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model_path)),
+        running_mode=vision.RunningMode.VIDEO,
+        num_poses=1,
+        min_pose_detection_confidence=0.5,
+        min_pose_presence_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
+    detected = 0
+    t0 = time.perf_counter()
+    with quiet_native_stderr():
+        landmarker = vision.PoseLandmarker.create_from_options(options)
+        t_created = time.perf_counter()
+        try:
+            for img, ms in zip(images, stamps_ms, strict=True):
+                rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+                result = landmarker.detect_for_video(image, ms)
+                detected += bool(result.pose_landmarks)
+            t_loop = time.perf_counter()
+        finally:
+            landmarker.close()
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "fps": len(images) / seconds,
+        "create_s": t_created - t0,
+        "loop_s": t_loop - t_created,
+        "detected": detected,
+    }
+
+
+def run_replay(model_path: Path, source: Path, out_dir: Path) -> dict:
+    """The whole replay call, from the file on disk to the written outputs."""
+    t0 = time.perf_counter()
+    result = replay(
+        source,
+        out_dir,
+        lambda mode: MediaPipePose(model_path, mode),
+        ReplayOptions(progress=False),
+    )
+    seconds = time.perf_counter() - t0
+    s = result.summary
+    return {
+        "seconds": seconds,
+        "fps": s["frames"] / seconds,
+        "model_s": s["timing"]["model_s"],
+        "engine_wall_s": s["timing"]["wall_s"],
+        "frames": s["frames"],
+        "detected": s["frames_detected"],
+    }
+
+
+def profile_replay(model_path: Path, source: Path, out_dir: Path, top: int) -> None:
+    """cProfile one replay and print where the time goes (tottime and cumulative)."""
+    prof = cProfile.Profile()
+    prof.enable()
+    replay(
+        source,
+        out_dir,
+        lambda mode: MediaPipePose(model_path, mode),
+        ReplayOptions(progress=False),
+    )
+    prof.disable()
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
+        print(f"--- cProfile of one replay, top {top} by {key} ---")
+        print(buf.getvalue().rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--frames", type=int, default=360, help="sequence length (>= 300)")
+    ap.add_argument("--source", choices=("video", "folder"), default="video")
+    ap.add_argument("--fps", type=float, default=15.0, help="frame rate of the sequence")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved reference/replay rounds")
+    ap.add_argument("--warmup", type=int, default=30, help="frames in the untimed warm-up")
+    ap.add_argument("--model", help="pose model .task (default: posturecam.model.resolve())")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=25,
+        default=0,
+        metavar="TOP",
+        help="after timing, cProfile one extra replay and print the TOP functions",
+    )
+    args = ap.parse_args(argv)
+    if args.frames < 1 or args.rounds < 1 or args.warmup < 1:
+        ap.error("--frames, --rounds and --warmup must be positive")
+    if args.frames < 300:
+        print(f"note: --frames {args.frames} is below the 300 the benchmark is specified for")
+
+    resolved = resolve(args.model, download=False, progress=False)
+    model_path = Path(resolved.path)
+    print(f"model: {resolved.variant} {model_path}")
+
+    with tempfile.TemporaryDirectory(prefix="posturecam-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        suffix = ".avi" if args.source == "video" else ""
+        source = make_sequence(tmp / f"seq{suffix}", args.frames, kind=args.source, fps=args.fps)
+        warm_source = make_sequence(
+            tmp / f"warm{suffix}", args.warmup, kind=args.source, fps=args.fps
+        )
+        t0 = time.perf_counter()
+        images, times = decode_all(source)
+        decode_s = time.perf_counter() - t0
+        if len(images) != args.frames:
+            raise SystemExit(f"wrote {args.frames} frames but decoded {len(images)}")
+        h, w = images[0].shape[:2]
+        stamps = video_timestamps_ms(times)
+        print(
+            f"input: {args.source} {source.name}, {len(images)} frames {w}x{h} "
+            f"at {args.fps:g} fps ({times[-1]:.2f} s), cores: {_cores()}"
+        )
+        print(
+            f"decoding it into memory (untimed for the reference): {decode_s:.3f} s "
+            f"= {decode_s / len(images) * 1000:.2f} ms/frame"
+        )
+
+        # Warm-up: one short pass each (model load, XNNPACK, allocator, imports, page cache).
+        run_reference(model_path, images[: args.warmup], stamps[: args.warmup])
+        run_replay(model_path, warm_source, tmp / "out-warm")
+
+        refs: list[dict] = []
+        reps: list[dict] = []
+        for r in range(args.rounds):
+            ref = run_reference(model_path, images, stamps)
+            rep = run_replay(model_path, source, tmp / f"out-{r}")
+            refs.append(ref)
+            reps.append(rep)
+            print(
+                f"round {r + 1}/{args.rounds}: mediapipe {ref['fps']:6.2f} fps "
+                f"({ref['seconds']:.2f} s, create {ref['create_s'] * 1000:.0f} ms, "
+                f"{ref['detected']} detected) | replay {rep['fps']:6.2f} fps "
+                f"({rep['seconds']:.2f} s, model {rep['model_s']:.2f} s, "
+                f"{rep['detected']} detected) | ratio {rep['fps'] / ref['fps']:.3f}"
+            )
+
+        if args.profile:
+            profile_replay(model_path, source, tmp / "out-profile", args.profile)
+
+    replay_fps = median([x["fps"] for x in reps])
+    mediapipe_fps = median([x["fps"] for x in refs])
+    ratio = replay_fps / mediapipe_fps
+    overhead = [x["seconds"] - x["model_s"] for x in reps]
+    print(
+        f"median: replay {replay_fps:.2f} fps, mediapipe {mediapipe_fps:.2f} fps, "
+        f"ratio {ratio:.3f} (target >= {TARGET_RATIO:.2f}: "
+        f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+    )
+    print(
+        f"replay time outside the estimator: median {median(overhead):.3f} s "
+        f"= {median(overhead) / args.frames * 1000:.2f} ms/frame"
+    )
+    summary = {
+        "replay_fps": round(replay_fps, 3),
+        "mediapipe_fps": round(mediapipe_fps, 3),
+        "ratio": round(ratio, 4),
+        "frames": args.frames,
+        "source": args.source,
+        "size": [w, h],
+        "fps": args.fps,
+        "rounds": args.rounds,
+        "decode_s": round(decode_s, 4),
+        "target_ratio": TARGET_RATIO,
+        "ratio_per_round": [round(p["fps"] / q["fps"], 4) for p, q in zip(reps, refs, strict=True)],
+        "mediapipe_runs": [_rounded(x) for x in refs],
+        "replay_runs": [_rounded(x) for x in reps],
+        "model": str(model_path),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def _rounded(run: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in run.items()}
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
