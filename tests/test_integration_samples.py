@@ -2,12 +2,15 @@
 
 import csv
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import SAMPLE_FRAMES
 
 from posturecam.cli import main
+from posturecam.temporal import TemporalSettings
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +43,7 @@ def replays(tmp_path_factory, model_path):
         with open(dest / "frames.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         summary = json.loads((dest / "summary.json").read_text())
-        out[name] = (rows, summary)
+        out[name] = (rows, summary, dest)
     return out
 
 
@@ -55,7 +58,7 @@ def _window(rows, windows, column):
 
 @pytest.mark.parametrize("name", SETS)
 def test_person_found_in_every_frame(replays, name):
-    rows, summary = replays[name]
+    rows, summary, _ = replays[name]
     assert summary["frames"] == len(rows) > 0
     assert summary["frames_detected"] == summary["frames"]
     assert summary["view"] == "front"
@@ -64,7 +67,7 @@ def test_person_found_in_every_frame(replays, name):
 @pytest.mark.parametrize("name", SETS)
 @pytest.mark.parametrize("metric", ["neck_height", "head_height"])
 def test_metric_trend_over_expected_windows(replays, name, metric):
-    rows, _ = replays[name]
+    rows, _, _ = replays[name]
     expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
     upright = _window(rows, expected["upright"], metric)
     slouched = _window(rows, expected["slouched"], metric)
@@ -76,7 +79,7 @@ def test_metric_trend_over_expected_windows(replays, name, metric):
 
 @pytest.mark.parametrize("name", SETS)
 def test_judgement_follows_expected_windows(replays, name):
-    rows, summary = replays[name]
+    rows, summary, _ = replays[name]
     assert summary["baseline"]["kind"] == "recording"
     expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
     for kind, want in (("upright", "0"), ("slouched", "1")):
@@ -84,3 +87,44 @@ def test_judgement_follows_expected_windows(replays, name):
             r["slouched"] for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])
         }
         assert verdicts == {want}, (kind, verdicts)
+
+
+GOLDEN = Path(__file__).parent / "golden"
+PERSISTENCE_S = TemporalSettings().persistence_s
+
+
+def _events(name, replays):
+    return [
+        json.loads(line) for line in (replays[name][2] / "events.jsonl").read_text().splitlines()
+    ]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_first_alert_follows_the_slouch_and_none_while_upright(replays, name):
+    expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
+    alerts = [e for e in _events(name, replays) if e["type"] == "alert"]
+    assert alerts, "a held slump must alert"
+    start = expected["slouched"][0][0]
+    upright_end = expected["upright"][0][1]
+    first = alerts[0]["t_s"]
+    assert upright_end + PERSISTENCE_S <= first <= start + PERSISTENCE_S + 2
+    for a in alerts:
+        assert not any(lo <= a["t_s"] <= hi for lo, hi in expected["upright"])
+        assert a["stretches"] and a["message"]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_alert_timeline_matches_golden_file(replays, name):
+    """Pins the whole event timeline; regenerate with UPDATE_GOLDEN=1 after a deliberate change."""
+    keep = ("type", "from", "to", "level", "issues", "stretches")
+    got = [{"t_s": e["t_s"], **{k: e[k] for k in keep if k in e}} for e in _events(name, replays)]
+    path = GOLDEN / f"{name}.events.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(got, indent=1) + "\n")
+    want = json.loads(path.read_text())
+    assert [{k: v for k, v in e.items() if k != "t_s"} for e in got] == [
+        {k: v for k, v in e.items() if k != "t_s"} for e in want
+    ]
+    for g, w in zip(got, want, strict=True):
+        assert abs(g["t_s"] - w["t_s"]) <= 1.0, (g, w)
