@@ -128,3 +128,35 @@ def test_alert_timeline_matches_golden_file(replays, name):
     ]
     for g, w in zip(got, want, strict=True):
         assert abs(g["t_s"] - w["t_s"]) <= 1.0, (g, w)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_replay_with_the_example_profile(tmp_path, model_path, name):
+    profile = SAMPLE_FRAMES.parent / "calibration" / f"{name}.json"
+    assert (
+        main(
+            [
+                "replay",
+                str(SAMPLE_FRAMES / name),
+                "--profile",
+                str(profile),
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+                "--model",
+                str(model_path),
+            ]
+        )
+        == 0
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["baseline"]["kind"] == "profile"
+    assert summary["warnings"] == []
+    expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
+    with open(tmp_path / "frames.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for kind, want in (("upright", "0"), ("slouched", "1")):
+        verdicts = {
+            r["slouched"] for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])
+        }
+        assert verdicts == {want}, (kind, verdicts)
