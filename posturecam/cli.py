@@ -9,10 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from posturecam import __version__, model, profiles, stretches
+from posturecam import __version__, model, profiles, settings, stretches
 from posturecam.calibration import calibrate, collect, describe
 from posturecam.errors import PosturecamError
 from posturecam.geometry import VIEWS
+from posturecam.judge import JudgeSettings
 from posturecam.pose import MediaPipePose
 from posturecam.replay import ReplayOptions, replay
 
@@ -37,6 +38,25 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
+
+
+def _add_sensitivity_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sensitivity",
+        action="append",
+        default=[],
+        metavar="ISSUE=X",
+        help="make one issue more (X > 1) or less (X < 1) sensitive; repeatable",
+    )
+
+
+def _judge_settings(base: JudgeSettings | None, sensitivity: list[str]) -> JudgeSettings | None:
+    if not sensitivity:
+        return base
+    try:
+        return (base or JudgeSettings()).with_sensitivity(**settings.parse_sensitivity(sensitivity))
+    except ValueError as exc:
+        raise settings.SettingsError(str(exc)) from exc
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -94,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="calibrate on the first N frames of the recording",
     )
     base.add_argument("--no-baseline", action="store_true", help="metrics only, no judgement")
+    rp.add_argument(
+        "--settings", metavar="FILE", help="TOML file with [judge] and [temporal] settings"
+    )
+    _add_sensitivity_arg(rp)
     _add_model_args(rp)
 
     cp = sub.add_parser(
@@ -120,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a profile of another view with this name"
     )
     cp.add_argument("--no-progress", action="store_true", help="no progress bar or countdown")
+    _add_sensitivity_arg(cp)
     _add_model_args(cp)
 
     sp = sub.add_parser(
@@ -149,6 +174,8 @@ def _model_info(resolved: model.ResolvedModel) -> dict[str, str]:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile) if args.profile else None
+    chosen = settings.load(args.settings) if args.settings else settings.Settings()
+    judge_base = chosen.judge or (profile.settings if profile else None)
     resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
     options = ReplayOptions(
         view=args.view,
@@ -161,6 +188,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         baseline_seconds=args.baseline_seconds,
         baseline_frames=args.baseline_frames,
         no_baseline=args.no_baseline,
+        temporal=chosen.temporal,
+        judge=_judge_settings(judge_base, args.sensitivity),
     )
     result = replay(
         args.source,
@@ -202,7 +231,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         countdown=0 if args.no_progress else 3,
     )
     name = target.stem
-    profile = calibrate(log, name, source_name, args.view, resolved.variant, stills=args.stills)
+    judge_settings = _judge_settings(None, args.sensitivity)
+    profile = calibrate(
+        log, name, source_name, args.view, resolved.variant, judge_settings, stills=args.stills
+    )
     path = profiles.save(profile, target, overwrite_other_view=args.force)
     print(describe(profile))
     print(f"saved {path}")

@@ -48,6 +48,7 @@ class ReplayOptions:
     baseline_frames: int | None = None
     no_baseline: bool = False  # metrics only
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    judge: JudgeSettings | None = None  # replaces the profile's judgement settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +88,7 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
     metrics = measure(log, view)
     if profile is not None:
         stats, base_view, settings = profile.metrics, profile.view, profile.settings
+        settings = options.judge or settings
         baseline = {
             "kind": "profile",
             "profile": options.profile_ref or profile.name,
@@ -111,7 +113,7 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
         except CalibrationError as exc:
             warnings.append(f"no baseline from the {described} of the recording: {exc}")
             return Scored(metrics, None, {"kind": "none", "error": str(exc)}, warnings)
-        settings = JudgeSettings()
+        settings = options.judge or JudgeSettings()
         baseline = {
             "kind": "recording",
             "window": described,
@@ -121,6 +123,7 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
     baseline["metrics"] = {
         k: {"centre": round(v.centre, 6), "spread": round(v.spread, 6)} for k, v in stats.items()
     }
+    baseline["settings"] = settings.to_dict()
     return Scored(metrics, judge(metrics, stats, base_view, settings), baseline, warnings)
 
 
