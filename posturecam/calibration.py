@@ -113,12 +113,11 @@ def collect(
         if frames is not None:
             chosen = itertools.islice(chosen, frames)
         estimator = make_estimator(IMAGE if stills else VIDEO)
-        total = frames if frames is not None else None
         try:
             with tqdm(
                 desc="calibrating",
                 unit="frame",
-                total=total,
+                total=frames,
                 disable=not progress or None,
                 leave=False,
             ) as bar:

@@ -27,9 +27,9 @@ from posturecam.report_files import (
     SUMMARY,
     write_events,
     write_frames_csv,
-    write_json,
 )
 from posturecam.sources import open_source
+from posturecam.storage import write_json
 from posturecam.temporal import TemporalSettings, follow
 
 DEFAULT_BASELINE_SECONDS = 8.0
@@ -225,18 +225,19 @@ def replay(
     n = len(log)
     detected = log.landmarks.detected
     analysed = log.analysed
+    # True/False whether a person was found; None when the frame itself was unusable.
+    present = [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)]
     columns: dict[str, Any] = {
         "frame": log.frame,
         "t_s": log.t_s,
         "source": log.name,
-        "detected": [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)],
+        "detected": present,
         "view": metrics.view,
         **{name: metrics[name] for name in METRICS},
         "reason": metrics.reason,
     }
     story = None
     if verdict is not None:
-        present = [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)]
         story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal)
         columns.update(
             head_scale=verdict.head_scale,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.geometry import METRICS
-from posturecam.storage import atomic_open, write_json
+from posturecam.storage import atomic_open
 
 JUDGEMENT_COLUMNS = ("head_scale", "score", "slouched", "state", "issues")
 COLUMNS = ("frame", "t_s", "source", "detected", "view", *METRICS, *JUDGEMENT_COLUMNS, "reason")
@@ -60,15 +60,3 @@ def write_events(path: Path, events: Iterable[dict[str, Any]]) -> None:
 def read_frames_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-__all__ = [
-    "COLUMNS",
-    "EVENTS",
-    "FRAMES",
-    "SUMMARY",
-    "read_frames_csv",
-    "write_events",
-    "write_frames_csv",
-    "write_json",
-]

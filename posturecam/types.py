@@ -112,13 +112,12 @@ class Landmarks:
 
     @classmethod
     def empty(cls, image_size: tuple[int, int] = (0, 0)) -> Landmarks:
-        nan = np.full
         return cls(
-            xy=nan((NUM_LANDMARKS, 2), np.nan),
-            z=nan(NUM_LANDMARKS, np.nan),
+            xy=np.full((NUM_LANDMARKS, 2), np.nan),
+            z=np.full(NUM_LANDMARKS, np.nan),
             visibility=np.zeros(NUM_LANDMARKS),
             presence=np.zeros(NUM_LANDMARKS),
-            world=nan((NUM_LANDMARKS, 3), np.nan),
+            world=np.full((NUM_LANDMARKS, 3), np.nan),
             image_size=image_size,
             _empty=True,
         )
