@@ -196,8 +196,14 @@ def replay(
     make_estimator: EstimatorFactory,
     options: ReplayOptions = ReplayOptions(),
     model_info: dict[str, Any] | None = None,
+    on_frame: Callable[[], None] | None = None,
+    extra_summary: dict[str, Any] | None = None,
 ) -> ReplayResult:
-    """Replay one source; writes frames.csv, events.jsonl and summary.json atomically."""
+    """Replay one source; writes frames.csv, events.jsonl and summary.json atomically.
+
+    ``on_frame`` is called after every frame (batch progress across processes);
+    ``extra_summary`` is merged into summary.json (a batch's run key).
+    """
     out_dir = Path(out_dir)
     source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
     check_out_dir(out_dir, source_id, options.force)
@@ -214,7 +220,12 @@ def replay(
             )
             with bar:
                 frames = prefetch(src) if src.kind != "camera" else src
-                log = run_pose(frames, estimator, on_frame=lambda _f: bar.update())
+                def tick(_frame: object) -> None:
+                    bar.update()
+                    if on_frame is not None:
+                        on_frame()
+
+                log = run_pose(frames, estimator, on_frame=tick)
         finally:
             estimator.close()
         src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)
@@ -281,6 +292,7 @@ def replay(
         "alerts": [e for e in events if e["type"] == "alert"],
         "breaks": [e for e in events if e["type"] == "break"],
         "time_in_state_s": story.time_in if story else None,
+        **(extra_summary or {}),
         "timing": {
             "wall_s": round(wall, 3),
             "model_s": round(log.model_seconds, 3),
