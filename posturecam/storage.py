@@ -18,6 +18,8 @@ def atomic_open(path: str | Path, mode: str = "w", newline: str | None = None) -
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes owner-only files; results are meant to be read like any other file.
+        os.chmod(tmp, 0o644)
         kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": newline}
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh

@@ -1,0 +1,618 @@
+"""Live capture for all-day monitoring: always the freshest frame, never a crash.
+
+A grabber thread owns the device (OpenCV captures are not thread-safe) and
+calls ``grab()`` continuously, which only dequeues the newest buffer, so the
+driver's queue never holds stale frames. The expensive ``retrieve()`` decode
+runs only while ``latest()`` waits. A camera that is busy, unplugged, covered
+or frozen shows up in ``health`` and is retried with backoff; the monitor keeps
+running and treats such moments as "cannot measure", never as posture.
+No image is ever written to disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from posturecam.errors import SourceError
+from posturecam.sources import (
+    DEFAULT_MAX_SIDE,
+    IMAGE_EXTENSIONS,
+    MIN_SIDE,
+    _fit,
+    _quiet_opencv,
+    _to_bgr8,
+)
+from posturecam.types import Frame
+
+log = logging.getLogger(__name__)
+
+# Health statuses (plain strings so the terminal, logs and JSON can show them as they are).
+STARTING = "starting"
+OK = "ok"
+BUSY = "busy"  # cannot open: another app has it, unplugged, or no permission
+LOST = "lost"  # stopped delivering after it worked
+BLACK = "black"  # image almost black: privacy shutter or lens covered
+FROZEN = "frozen"  # identical images for a long time
+ENDED = "ended"  # a video file standing in for the camera has finished
+RELEASED = "released"  # released on purpose (pause, snooze)
+STATUSES = (STARTING, OK, BUSY, LOST, BLACK, FROZEN, ENDED, RELEASED)
+
+BLACK_REASON = "camera image is black (privacy shutter or lens covered?)"
+
+_LOST_AFTER_FAILS = 10  # consecutive failed grabs ...
+_LOST_AFTER_S = 2.0  # ... or failing for this long means the device is gone
+_FAIL_PAUSE_S = 0.02  # between failed grabs, so a dead device does not spin a core
+_IDLE_PAUSE_S = 0.005  # between grabs nobody waits for, for devices whose grab() never blocks
+_BACKOFF_RESET_S = 10.0  # healthy delivery this long forgives earlier failures
+_JOIN_TIMEOUT_S = 5.0  # a driver stuck in grab() must not hang pause/quit
+_PROBE_SIDE = 96  # black/frozen checks on a small copy: cheap, and averages out sensor noise
+_FROZEN_MAX_DIFF = 1  # pixel levels; real sensors differ by more between frames
+_SEEK_AFTER_S = 1.0  # RealtimeVideo seeks instead of decoding its way through longer gaps
+
+_KEEP, _REOPEN, _END = "keep", "reopen", "end"
+
+
+def frozen_reason(seconds: float) -> str:
+    """Skip reason for a frame that repeats the image of ``seconds`` ago."""
+    return f"camera image has not changed for {seconds:.0f} s (frozen)"
+
+
+class Device(Protocol):
+    """The part of ``cv2.VideoCapture`` that live capture uses (fakes implement just this)."""
+
+    def isOpened(self) -> bool: ...  # OpenCV's spelling
+
+    def grab(self) -> bool: ...
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]: ...
+
+    def release(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the capture is doing now, phrased for the user."""
+
+    status: str
+    message: str  # one line that says what the user can do
+    retry_in_s: float | None = None  # seconds until the next reopen attempt, if waiting
+
+
+def _safe_release(device: Device) -> None:
+    """Release a device that may already be broken; failing here must not stop the retries."""
+    try:
+        device.release()
+    except Exception:  # a driver error on release leaves nothing for us to do
+        log.debug("releasing the capture device failed", exc_info=True)
+
+
+class LiveCapture:
+    """Freshest frames from a camera (or a real-time video), surviving device trouble.
+
+    Use from one consumer thread: ``start()``, then ``latest(timeout)`` in the
+    monitor loop, ``release()`` to pause (the camera light goes off) and
+    ``start()`` to resume. ``health`` says what is wrong and when it retries.
+    """
+
+    def __init__(
+        self,
+        open_device: Callable[[], Device],
+        name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: Sequence[float] = (1, 2, 4, 8, 15, 30),
+        black_level: float = 8.0,
+        black_after_s: float = 2.0,
+        frozen_after_s: float = 10.0,
+        max_side: int = DEFAULT_MAX_SIDE,
+    ) -> None:
+        delays = tuple(float(b) for b in backoff)
+        if not delays or any(not math.isfinite(b) or b < 0 for b in delays):
+            raise ValueError(f"backoff must be non-negative seconds, at least one; got {backoff}")
+        if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < MIN_SIDE:
+            raise ValueError(f"max_side must be an integer of at least {MIN_SIDE}, got {max_side}")
+        self._open_device = open_device
+        self.name = name
+        self._clock = clock
+        self._backoff = delays
+        self.black_level = float(black_level)
+        self.black_after_s = float(black_after_s)
+        self.frozen_after_s = float(frozen_after_s)
+        self.max_side = max_side
+
+        # Shared between the consumer and the grabber thread; guarded by _cond.
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop: threading.Event | None = None
+        self._running = False
+        self._status = STARTING
+        self._message = f"{name}: not started"
+        self._retry_at: float | None = None  # time.monotonic() of the next reopen attempt
+        self._waiting_req: int | None = None  # the latest() call waiting for a frame
+        self._next_req = 0
+        self._handover: tuple[int, Frame] | None = None
+        self._index = 0
+        self._last_t: float | None = None
+        self._t0: float | None = None
+
+        # Owned by the grabber thread.
+        self._attempt = 0
+        self._fails = 0
+        self._fail_since: float | None = None
+        self._ok_since: float | None = None
+        self._reset_image_checks()
+
+    # ------------------------------------------------------------------ consumer side
+
+    def start(self) -> None:
+        """Start the grabber thread, which opens the device (retrying with backoff)."""
+        with self._cond:
+            if self._thread is not None and self._thread.is_alive():
+                return  # already running; a thread that has ended (video over) is replaced
+            if self._t0 is None:
+                self._t0 = self._clock()
+            stop = threading.Event()
+            self._stop = stop
+            self._running = True
+            self._attempt = 0
+            self._set(STARTING, f"opening {self.name}")
+            thread = threading.Thread(
+                target=self._run, args=(stop,), name=f"posturecam-capture {self.name}", daemon=True
+            )
+            self._thread = thread
+        thread.start()
+
+    def latest(self, timeout: float) -> Frame | None:
+        """A frame grabbed after this call began, or None if none came within ``timeout`` s.
+
+        Never returns the same frame twice. A black or frozen image comes back
+        as a skipped frame (``image=None``) so it counts as "cannot measure".
+        None means no frame at all: see ``health`` for why.
+        """
+        deadline = time.monotonic() + max(0.0, float(timeout))
+        with self._cond:
+            if not self._running:
+                return None
+            self._next_req += 1
+            req = self._next_req
+            self._waiting_req = req
+            self._handover = None
+            self._cond.notify_all()
+            try:
+                while True:
+                    if self._handover is not None and self._handover[0] == req:
+                        frame = self._handover[1]
+                        self._handover = None
+                        return frame
+                    remaining = deadline - time.monotonic()
+                    if not self._running or remaining <= 0:
+                        return None
+                    self._cond.wait(remaining)
+            finally:
+                if self._waiting_req == req:
+                    self._waiting_req = None
+
+    @property
+    def health(self) -> Health:
+        with self._cond:
+            retry = None
+            if self._retry_at is not None:
+                retry = max(0.0, self._retry_at - time.monotonic())
+            return Health(self._status, self._message, retry)
+
+    def release(self) -> None:
+        """Stop the thread and release the device (pause or snooze: the camera light goes off)."""
+        with self._cond:
+            thread, stop = self._thread, self._stop
+            self._thread = None
+            self._running = False
+            self._waiting_req = None
+            self._handover = None
+            self._cond.notify_all()
+        if stop is not None:
+            stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(_JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                log.warning("%s: the driver is stuck; it is released when it returns", self.name)
+        with self._cond:
+            self._retry_at = None
+            if thread is not None and self._status != ENDED:
+                self._set(RELEASED, f"{self.name} is released (paused); the camera is off")
+        self._reset_image_checks()
+
+    def close(self) -> None:
+        self.release()
+
+    def __enter__(self) -> LiveCapture:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    # ------------------------------------------------------------------ grabber thread
+
+    def _set(self, status: str, message: str) -> None:
+        with self._cond:
+            self._status = status
+            self._message = message
+
+    def _reset_image_checks(self) -> None:
+        self._black_since: float | None = None
+        self._prev_probe: np.ndarray | None = None
+        self._prev_t: float | None = None
+        self._same_since: float | None = None
+
+    def _run(self, stop: threading.Event) -> None:
+        device: Device | None = None
+        try:
+            while not stop.is_set():
+                if device is None:
+                    device = self._open(stop)
+                    continue
+                verdict = self._step(device, stop)
+                if verdict == _KEEP:
+                    continue
+                _safe_release(device)
+                device = None
+                if verdict == _END:
+                    break
+                self._wait_backoff(stop)
+        except Exception as exc:  # a bug here must show in health, not kill the monitor silently
+            log.exception("%s: capture thread failed", self.name)
+            self._set(
+                LOST,
+                f"{self.name}: capture stopped after an internal error ({exc}); "
+                "restart posturecam and please report this",
+            )
+        finally:
+            if device is not None:
+                _safe_release(device)
+            with self._cond:
+                if self._stop is stop:
+                    self._running = False
+                self._cond.notify_all()
+
+    def _open(self, stop: threading.Event) -> Device | None:
+        detail = ""
+        device: Device | None = None
+        try:
+            device = self._open_device()
+            opened = bool(device.isOpened())
+        except Exception as exc:  # drivers raise anything; all of it means "not now"
+            opened, detail = False, f" ({exc})"
+        if opened and device is not None:
+            self._fails, self._fail_since, self._ok_since = 0, None, None
+            return device
+        if device is not None:
+            _safe_release(device)
+        if self._status != LOST:  # while a lost camera stays away, keep saying it is lost
+            self._set(
+                BUSY,
+                f"cannot open {self.name}{detail}: close the other app using the camera, "
+                "plug it in, or allow camera access; retrying automatically",
+            )
+        self._wait_backoff(stop)
+        return None
+
+    def _wait_backoff(self, stop: threading.Event) -> None:
+        delay = self._backoff[min(self._attempt, len(self._backoff) - 1)]
+        self._attempt += 1
+        with self._cond:
+            self._retry_at = time.monotonic() + delay
+        stop.wait(delay)
+        with self._cond:
+            self._retry_at = None
+
+    def _step(self, device: Device, stop: threading.Event) -> str:
+        """One grab, plus a decode if ``latest()`` is waiting; says whether to keep the device."""
+        with self._cond:
+            want = self._waiting_req  # read before grabbing: the frame is newer than the request
+        try:
+            grabbed = bool(device.grab())
+        except Exception:
+            grabbed = False
+        now = self._clock()
+        if not grabbed:
+            return self._failed(device, now, stop)
+        self._fails, self._fail_since = 0, None
+        if self._ok_since is None:
+            self._ok_since = now
+        elif now - self._ok_since >= _BACKOFF_RESET_S and self._same_since is None:
+            self._attempt = 0
+        if self._status in (STARTING, BUSY, LOST):
+            self._set(OK, f"{self.name}: receiving frames")
+        t = self._frame_time(device, now)
+
+        if want is None:
+            with self._cond:
+                if self._waiting_req is None:
+                    self._cond.wait(_IDLE_PAUSE_S)
+            return _KEEP
+        try:
+            ok, raw = device.retrieve()
+        except Exception:
+            ok, raw = False, None
+        if not ok or raw is None:
+            return self._failed(device, now, stop)
+        image, reason, verdict = self._judge(raw, t)
+        with self._cond:
+            if self._waiting_req == want and not stop.is_set():
+                if self._last_t is not None and t <= self._last_t:
+                    t = self._last_t + 1e-6  # the contract is strictly increasing time
+                self._handover = (want, Frame(image, t, self._index, self.name, reason))
+                self._waiting_req = None  # served: the next grab need not be decoded
+                self._index += 1
+                self._last_t = t
+                self._cond.notify_all()
+        return verdict
+
+    def _frame_time(self, device: Device, now: float) -> float:
+        stamp = getattr(device, "timestamp_s", None)
+        if callable(stamp):
+            try:
+                t = float(stamp())
+            except Exception:
+                t = math.nan
+            if math.isfinite(t):
+                return t
+        assert self._t0 is not None
+        return now - self._t0
+
+    def _failed(self, device: Device, now: float, stop: threading.Event) -> str:
+        if getattr(device, "ended", False) is True:
+            self._set(ENDED, f"{self.name} has ended: the video has no more frames")
+            return _END
+        self._fails += 1
+        if self._fail_since is None:
+            self._fail_since = now
+        if self._fails < _LOST_AFTER_FAILS and now - self._fail_since <= _LOST_AFTER_S:
+            stop.wait(_FAIL_PAUSE_S)
+            return _KEEP
+        if self._ok_since is None:
+            self._set(
+                BUSY,
+                f"{self.name} opens but sends no frames: close the other app using the camera "
+                "or allow camera access; retrying automatically",
+            )
+        else:
+            self._set(
+                LOST,
+                f"{self.name} stopped sending frames: reconnect it or close the app that took "
+                "it; retrying automatically",
+            )
+        return _REOPEN
+
+    def _judge(self, raw: np.ndarray, t: float) -> tuple[np.ndarray | None, str, str]:
+        """Colour-normalise and check for black (shutter) or frozen images."""
+        image, reason = _to_bgr8(raw)
+        if image is None:
+            return None, reason, _KEEP
+        image = _fit(image, self.max_side)
+        probe = _fit(image, _PROBE_SIDE)
+        if float(probe.mean()) < self.black_level:
+            # A closed shutter is also "unchanged"; it is not a frozen driver, so keep the device.
+            self._prev_probe, self._prev_t, self._same_since = None, None, None
+            if self._black_since is None:
+                self._black_since = t
+            if t - self._black_since >= self.black_after_s:
+                self._set(
+                    BLACK,
+                    f"{self.name} image is black: open the privacy shutter or uncover the lens",
+                )
+            return None, BLACK_REASON, _KEEP
+        self._black_since = None
+
+        prev, prev_t = self._prev_probe, self._prev_t
+        self._prev_probe, self._prev_t = probe, t
+        same = (
+            prev is not None
+            and prev.shape == probe.shape
+            and int(cv2.absdiff(prev, probe).max()) <= _FROZEN_MAX_DIFF
+        )
+        if not same:
+            self._same_since = None
+        elif self._same_since is None:
+            self._same_since = prev_t
+        if self._same_since is not None:
+            still = t - self._same_since
+            if still >= self.frozen_after_s:
+                self._set(
+                    FROZEN,
+                    f"{self.name} image has not changed for {still:.0f} s (frozen): reopening "
+                    "it; if this persists, reconnect the camera",
+                )
+                return None, frozen_reason(still), _REOPEN
+        if self._status != OK:
+            self._set(OK, f"{self.name}: receiving frames")
+        return image, "", _KEEP
+
+
+# --------------------------------------------------------------------------- openers
+
+
+def open_camera(index: int) -> Callable[[], Device]:
+    """An opener for camera ``index``; LiveCapture calls it on its own thread."""
+
+    def _open() -> Device:
+        with _quiet_opencv():
+            cap = cv2.VideoCapture(index)
+            if cap.isOpened():
+                cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # a request; continuous grab() keeps it fresh
+        return cap
+
+    return _open
+
+
+class PlaybackClock:
+    """Wall position of a real-time video, shared by every reopening of it (like live TV)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._t0: float | None = None
+        self._lock = threading.Lock()
+
+    def position(self) -> float:
+        """Seconds since the first call: the first call starts playback."""
+        with self._lock:
+            now = self._clock()
+            if self._t0 is None:
+                self._t0 = now
+            return now - self._t0
+
+
+class RealtimeVideo:
+    """A video file that behaves like a webcam: frames come when due, late ones are dropped.
+
+    ``grab()`` sleeps until the next frame's container time and skips frames
+    whose time has passed; a reopened file seeks to the current playback
+    position. At the end of the file ``grab()`` returns False and ``ended``
+    is True. Used for tests, demos and CPU benchmarks of the live path.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        playback: PlaybackClock | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.path = Path(path)
+        self.ended = False
+        self._sleep = sleep
+        self._playback = playback if playback is not None else PlaybackClock(clock)
+        self._ts = 0.0
+        self._last_ts = -math.inf
+        with _quiet_opencv():
+            cap = cv2.VideoCapture(str(self.path))
+        self._cap: cv2.VideoCapture | None = cap
+        if not cap.isOpened():
+            return
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self._fps = fps if math.isfinite(fps) and 0 < fps <= 1000 else 30.0
+        self._period = 1.0 / self._fps
+        position = self._playback.position()  # the first open starts playback
+        if position > self._period:
+            cap.set(cv2.CAP_PROP_POS_MSEC, position * 1000.0)
+
+    def isOpened(self) -> bool:  # OpenCV's spelling
+        return self._cap is not None and bool(self._cap.isOpened())
+
+    def grab(self) -> bool:
+        cap = self._cap
+        if cap is None or self.ended or not cap.isOpened():
+            return False
+        while True:
+            now = self._playback.position()
+            if not cap.grab():
+                self.ended = True
+                return False
+            ts = self._stamp(cap)
+            if ts + self._period > now:
+                break
+            if now - ts > _SEEK_AFTER_S:  # far behind: jump instead of decoding every frame
+                cap.set(cv2.CAP_PROP_POS_MSEC, now * 1000.0)
+        delay = ts - self._playback.position()
+        if delay > 0:
+            self._sleep(delay)
+        self._ts = ts
+        return True
+
+    def _stamp(self, cap: cv2.VideoCapture) -> float:
+        """Container time of the grabbed frame, or frame number / fps if the container lies."""
+        ts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        if not math.isfinite(ts) or ts <= self._last_ts:
+            ts = max(cap.get(cv2.CAP_PROP_POS_FRAMES) - 1, 0) / self._fps
+            if ts <= self._last_ts:
+                ts = self._last_ts + self._period
+        self._last_ts = ts
+        return ts
+
+    def retrieve(self) -> tuple[bool, np.ndarray | None]:
+        if self._cap is None:
+            return False, None
+        ok, image = self._cap.retrieve()
+        return bool(ok), image
+
+    def timestamp_s(self) -> float:
+        """Container time of the current frame, seconds."""
+        return self._ts
+
+    def release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+def video_opener(
+    path: str | Path, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], Device]:
+    """An opener whose RealtimeVideo reopenings share one playback clock."""
+    playback = PlaybackClock(clock)
+
+    def _open() -> Device:
+        return RealtimeVideo(path, clock, playback=playback)
+
+    return _open
+
+
+def open_live(
+    spec: str | int,
+    clock: Callable[[], float] = time.monotonic,
+    *,
+    max_side: int = DEFAULT_MAX_SIDE,
+) -> LiveCapture:
+    """A LiveCapture for a camera index or a video file played at real time (not started).
+
+    A camera is not probed here: if it is busy, ``health`` says so and the
+    capture keeps retrying. A video is checked now, since retrying cannot fix it.
+    """
+    if isinstance(spec, bool):
+        raise SourceError(f"invalid live source {spec!r}; give a camera index or a video file")
+    if isinstance(spec, int) or re.fullmatch(r"[0-9]+", str(spec).strip()):
+        index = int(spec)
+        if index < 0:
+            raise SourceError(f"camera index must be 0 or more, got {index}")
+        return LiveCapture(open_camera(index), f"camera {index}", clock=clock, max_side=max_side)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        raise SourceError(
+            f"{spec} is a folder, not a live source; use `posturecam replay` for image folders"
+        )
+    if not path.is_file():
+        raise SourceError(
+            f"no such video file or camera: {spec}; give a camera index (0, 1, ...) or a video file"
+        )
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        raise SourceError(
+            f"{spec} is a single image, not a live source; use `posturecam replay` on a folder "
+            "of images"
+        )
+    with _quiet_opencv():
+        probe = cv2.VideoCapture(str(path))
+        opened = probe.isOpened()
+        probe.release()
+    if not opened:
+        raise SourceError(
+            f"cannot open video {path}: not a video file, or its codec is unsupported"
+        )
+    return LiveCapture(video_opener(path, clock), path.name, clock=clock, max_side=max_side)

@@ -1,0 +1,124 @@
+"""Assemble the live monitor from settings and flags, and run it until a signal or 'q'.
+
+Kept apart from monitor.py (the loop) so that the loop can be tested with
+fakes, and apart from cli.py (parsing) so that tests can start a monitor
+in a child process without a shell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from posturecam import control, profiles
+from posturecam.capture import LiveCapture, open_live
+from posturecam.judge import JudgeSettings
+from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
+from posturecam.notify import make_notifier
+from posturecam.pose import VIDEO, PoseEstimator
+from posturecam.sessionlog import SessionLog
+from posturecam.settings import Settings
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM end the session cleanly; a second Ctrl-C forces the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    count = {"n": 0}
+
+    def handler(signum: int, _frame: object) -> None:
+        count["n"] += 1
+        if count["n"] > 1 and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop("interrupted" if signum == signal.SIGINT else "terminated")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def today_slouched_s(log: SessionLog, now: float) -> float:
+    days = log.history(days=1, now=now)
+    return days[0].slouched_s if days else 0.0
+
+
+def run_monitor(
+    cfg: Settings,
+    make_estimator: Callable[[str], PoseEstimator],
+    *,
+    recalibrate: bool = False,
+    model_variant: str = "",
+    capture: LiveCapture | None = None,
+    preview: Any = None,
+    judge: JudgeSettings | None = None,
+    stream: Any = None,
+) -> dict[str, Any]:
+    """Run one monitoring session with ``cfg.monitor``; returns the session summary."""
+    m = cfg.monitor
+    stream = stream or sys.stdout
+    target = profiles.profile_path(m.profile)
+    profile = profiles.load(target) if target.exists() and not recalibrate else None
+    if profile is None:
+        print(
+            f"No calibration for '{m.profile}' yet: posturecam first measures how you sit when "
+            "upright (about 8 s). Sit comfortably tall, facing the screen.",
+            file=stream,
+            flush=True,
+        )
+    options = MonitorOptions(
+        rate_hz=m.rate_hz,
+        max_rate_hz=max(m.max_rate_hz, m.rate_hz),
+        snooze_s=m.snooze_minutes * 60.0,
+        temporal=cfg.temporal,
+        judge=judge or cfg.judge,
+    )
+    with control.monitor_lock():
+        cap = capture or open_live(m.source)
+        estimator = make_estimator(VIDEO)
+        try:
+            with SessionLog.open() as log:
+                monitor = Monitor(
+                    cap,
+                    estimator,
+                    profile,
+                    lambda p: profiles.save(p, target, overwrite_other_view=True),
+                    options=options,
+                    log=log,
+                    notifier=make_notifier(m.notify, stream),
+                    control=control.ControlWatcher(),
+                    preview=preview,
+                    status=StatusLine(stream),
+                    source_name=str(m.source),
+                    model_variant=model_variant,
+                    slouched_before_s=today_slouched_s(log, time.time()),
+                    commands=ControlCommands(control.pause, control.resume, control.snooze),
+                )
+                with stop_on_signals(monitor.stop):
+                    return monitor.run()
+        finally:
+            estimator.close()
+            cap.close()
+
+
+def describe_control(state: control.Control, now: float | None = None) -> str:
+    """What a pause/snooze/resume command did, and whether a monitor is there to hear it."""
+    pid = control.running_monitor()
+    if pid is None:
+        return control.describe(state, now) + " (no monitor is running now)"
+    if state.mode(time.time() if now is None else now) is None:
+        return control.describe(state, now)
+    return control.describe(state, now) + f"; the running monitor (pid {pid}) releases the camera"
+
+

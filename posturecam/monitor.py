@@ -1,0 +1,506 @@
+"""The live monitor: fresh camera frames -> pose -> judgement -> a calm timeline -> nudges.
+
+One frame at a time through the same geometry, judgement and temporal layer
+as replay. Everything it talks to (camera, model, session log, control file,
+notifier, preview, clocks) is passed in, so the loop runs in tests with fakes.
+Time comes from frame timestamps; the wall clock only dates the session log.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+
+from posturecam.calibration import calibrate
+from posturecam.capture import ENDED, OK, LiveCapture
+from posturecam.coach import Coach
+from posturecam.control import ControlWatcher
+from posturecam.engine import LandmarkLog, run_pose
+from posturecam.errors import CalibrationError
+from posturecam.geometry import MetricTable, compute_metrics
+from posturecam.judge import JudgeSettings, judge
+from posturecam.notify import NotificationHub
+from posturecam.overlay import OverlayInfo, draw_overlay
+from posturecam.pose import PoseEstimator
+from posturecam.profiles import Profile
+from posturecam.sessionlog import SessionLog
+from posturecam.temporal import (
+    ALERT,
+    DRIFTING,
+    SLOUCHING,
+    STATES,
+    UPRIGHT,
+    PostureTimeline,
+    TemporalSettings,
+)
+from posturecam.types import Frame, LandmarkBatch, Landmarks
+
+PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
+# States in which the monitor samples faster: posture is on the move.
+_WATCHFUL = (DRIFTING, SLOUCHING, ALERT)
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    rate_hz: float = 2.0  # while upright: low cost
+    max_rate_hz: float = 5.0  # while drifting or slouching: prompt alerts
+    snooze_s: float = 1800.0  # the preview's 's' key
+    sample_every_s: float = 1.0  # session log resolution
+    calibration_s: float = 8.0
+    calibration_rate_hz: float = 5.0
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
+    judge: JudgeSettings | None = None  # None: the profile's own settings
+
+
+@dataclass(frozen=True)
+class FrameVerdict:
+    """One frame judged: what the overlay shows and the timeline consumes."""
+
+    present: bool | None  # None: the frame itself was unusable
+    worst: float  # NaN: cannot measure
+    score: float  # NaN: cannot measure
+    issues: tuple[str, ...]
+    view: str
+    metrics: dict[str, float]
+
+
+def judge_frame(
+    frame: Frame, landmarks: Landmarks, profile: Profile, settings: JudgeSettings
+) -> FrameVerdict:
+    """Metrics and judgement of one frame against the profile (a batch of one)."""
+    if frame.image is None:
+        return FrameVerdict(None, math.nan, math.nan, (), "", {})
+    if not landmarks.detected:
+        return FrameVerdict(False, math.nan, math.nan, (), "", {})
+    batch = LandmarkBatch.stack([landmarks])
+    table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
+    verdict = judge(table, profile.metrics, profile.view, settings)
+    issues = str(verdict.issues[0])
+    return FrameVerdict(
+        present=True,
+        worst=float(verdict.worst[0]),
+        score=float(verdict.score[0]),
+        issues=tuple(issues.split(";")) if issues else (),
+        view=str(table.view[0]),
+        metrics={k: float(v[0]) for k, v in table.values.items()},
+    )
+
+
+@dataclass
+class SessionTotals:
+    """What the shutdown summary reports; seconds from frame timestamps."""
+
+    time_in: Counter = field(default_factory=Counter)
+    alerts: int = 0
+    frames: int = 0
+    started_t: float | None = None
+    last_t: float | None = None
+
+    def add(self, time_in: dict[str, float]) -> None:
+        self.time_in.update(time_in)
+
+    @property
+    def judged_s(self) -> float:
+        return sum(self.time_in[s] for s in (UPRIGHT, DRIFTING, SLOUCHING, ALERT))
+
+    @property
+    def slouched_s(self) -> float:
+        return self.time_in[SLOUCHING] + self.time_in[ALERT]
+
+    def as_dict(self) -> dict[str, Any]:
+        judged = self.judged_s
+        return {
+            "frames": self.frames,
+            "alerts": self.alerts,
+            "time_in_state_s": {k: round(v, 1) for k, v in sorted(self.time_in.items())},
+            "share_upright": round(self.time_in[UPRIGHT] / judged, 3) if judged else None,
+            "slouched_s": round(self.slouched_s, 1),
+        }
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+def summary_text(totals: SessionTotals, duration_s: float) -> str:
+    d = totals.as_dict()
+    share = d["share_upright"]
+    upright = f"upright {share:.0%} of the judged time" if share is not None else "nothing judged"
+    return (
+        f"session {format_duration(duration_s)}: {upright}, slouched "
+        f"{format_duration(totals.slouched_s)}, {totals.alerts} alert(s)"
+    )
+
+
+class StatusLine:
+    """One line in the terminal, rewritten in place on a tty; changes only, on a pipe."""
+
+    def __init__(self, stream: TextIO, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self._last = ""
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        if self.tty:
+            pad = max(0, self._width - len(text))
+            self.stream.write("\r" + text + " " * pad)
+            self._width = len(text)
+            self.stream.flush()
+        elif text != self._last:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        self._last = text
+
+    def clear(self) -> None:
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+        self._last = ""
+
+    def message(self, text: str) -> None:
+        """A line that stays (alerts, camera problems): clear the status line first."""
+        self.clear()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._last = ""
+
+
+class Preview:
+    """What the loop needs of a preview window (posturecam.preview.PreviewWindow)."""
+
+    def show(self, image: np.ndarray) -> str | None: ...
+    def poll(self) -> str | None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ControlCommands:
+    """What the preview's keys do; the same functions `posturecam pause|snooze|resume` call."""
+
+    pause: Callable[[], Any]
+    resume: Callable[[], Any]
+    snooze: Callable[[float], Any]
+
+
+class Monitor:
+    """Runs until stopped (signal, 'q', end of a video source); never crashes on camera trouble."""
+
+    def __init__(
+        self,
+        capture: LiveCapture,
+        estimator: PoseEstimator,
+        profile: Profile | None,
+        save_profile: Callable[[Profile], None],
+        *,
+        options: MonitorOptions | None = None,
+        log: SessionLog | None = None,
+        notifier: NotificationHub | None = None,
+        control: ControlWatcher | None = None,
+        preview: Preview | None = None,
+        status: StatusLine | None = None,
+        wall: Callable[[], float] = time.time,
+        source_name: str = "",
+        model_variant: str = "",
+        slouched_before_s: float = 0.0,
+        commands: ControlCommands | None = None,
+        wait: Callable[[float], Any] | None = None,
+    ) -> None:
+        self.capture = capture
+        self.estimator = estimator
+        self.profile = profile
+        self.save_profile = save_profile
+        self.options = options or MonitorOptions()
+        self.log = log
+        self.notifier = notifier
+        self.control = control
+        self.preview = preview
+        self.status = status or StatusLine(sys.stdout)
+        self.wall = wall
+        self.source_name = source_name
+        self.model_variant = model_variant
+        self.slouched_before_s = slouched_before_s
+        self.commands = commands
+        self.coach = Coach()
+        self.totals = SessionTotals()
+        self.timeline = PostureTimeline(self.options.temporal)
+        self.session_id: int | None = None
+        self.end_reason = ""
+        self._capturing = False
+        self._last_sample_t: float | None = None
+        self._last_sample_wall: float | None = None
+        self._health_shown = OK
+        self._stop = threading.Event()
+        # Sleeping between frames; interrupted by stop(). Tests pass a no-op.
+        self._wait = wait or self._stop.wait
+
+    # ------------------------------------------------------------------ control
+
+    def stop(self, reason: str = "stopped") -> None:
+        if not self.end_reason:
+            self.end_reason = reason
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _settings(self) -> JudgeSettings:
+        assert self.profile is not None
+        return self.options.judge or self.profile.settings
+
+    def _ensure_capturing(self) -> None:
+        if not self._capturing:
+            self.capture.start()
+            self._capturing = True
+
+    def _release(self) -> None:
+        if self._capturing:
+            self.capture.release()
+            self._capturing = False
+
+    def _close_timeline(self) -> None:
+        """Fold the timeline's totals in and start a fresh one (after a pause or recalibration)."""
+        self.totals.add(self.timeline.time_in)
+        self.timeline = PostureTimeline(self.options.temporal)
+
+    # ------------------------------------------------------------------ calibration
+
+    def calibrate(self) -> bool:
+        """Measure the upright baseline from the live camera; True when a profile was saved."""
+        o = self.options
+        self._ensure_capturing()
+        self.status.message(
+            f"Calibrating: sit upright and comfortable, facing the screen, for "
+            f"{o.calibration_s:g} s..."
+        )
+        frames: list[Frame] = []
+        start: float | None = None
+        interval = 1.0 / o.calibration_rate_hz
+        while not self.stopping:
+            frame = self.capture.latest(timeout=1.0)
+            if frame is None:
+                health = self.capture.health
+                if health.status == ENDED:
+                    self.stop("source ended")
+                    break
+                self.status.show(f"calibration waiting: {health.message}")
+                continue
+            start = frame.t_s if start is None else start
+            if frame.t_s - start >= o.calibration_s:
+                break
+            frames.append(frame)
+            self._wait(interval)
+        if self.stopping:
+            return False
+        log: LandmarkLog = run_pose(frames, self.estimator)
+        name = self.profile.name if self.profile else "default"
+        try:
+            profile = calibrate(
+                log, name, self.source_name, None, self.model_variant, self.options.judge
+            )
+        except CalibrationError as exc:
+            self.status.message(f"Calibration failed: {exc}")
+            return False
+        self.save_profile(profile)
+        self.profile = profile
+        self._close_timeline()
+        self.status.message(f"Calibrated ({profile.view} view, {profile.frames} frames).")
+        return True
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> dict[str, Any]:
+        """Monitor until stopped; returns the session summary (also stored in the log)."""
+        started_wall = self.wall()
+        if self.log is not None:
+            self.session_id = self.log.start_session(
+                started_wall,
+                self.profile.name if self.profile else "",
+                self.source_name,
+                {"options": _jsonable(self.options)},
+            )
+        try:
+            if self.profile is None and not self.calibrate() and not self.stopping:
+                self.stop("calibration failed")
+            while not self.stopping:
+                self._step()
+        except BaseException as exc:
+            self.end_reason = self.end_reason or f"error: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._release()
+            self._close_timeline()
+            if self.preview is not None:
+                self.preview.close()
+            duration = self.wall() - started_wall
+            summary = {
+                **self.totals.as_dict(),
+                "duration_s": round(duration, 1),
+                "end_reason": self.end_reason or "stopped",
+            }
+            if self.log is not None and self.session_id is not None:
+                self.log.end_session(self.session_id, self.wall(), summary["end_reason"], summary)
+            self.status.message(summary_text(self.totals, duration))
+        return summary
+
+    def _held(self) -> str | None:
+        if self.control is None:
+            return None
+        return self.control.current().mode(self.wall())
+
+    def _step(self) -> None:
+        held = self._held()
+        if held is not None:
+            if self._capturing:
+                self._release()
+                self._close_timeline()
+                self.status.message(
+                    f"{held}: camera released; `posturecam resume` to watch again"
+                    if held == PAUSED
+                    else f"{held}: camera released until the snooze ends "
+                    "(`posturecam resume` to end it now)"
+                )
+            self._sample(None, held, math.nan, None, "")
+            self._handle_key(self.preview.poll() if self.preview else None)
+            self.status.show(f"posturecam: {held}")
+            self._wait(0.5)
+            return
+        self._ensure_capturing()
+        began = time.monotonic()
+        frame = self.capture.latest(timeout=1.0)
+        if frame is None:
+            health = self.capture.health
+            if health.status == ENDED:
+                self.stop("source ended")
+                return
+            if health.status != self._health_shown:
+                self.status.message(f"camera: {health.message}")
+                self._health_shown = health.status
+            self._sample(None, NO_CAMERA, math.nan, None, "")
+            self._handle_key(self.preview.poll() if self.preview else None)
+            return
+        if self._health_shown != OK and self.capture.health.status == OK:
+            self.status.message("camera: back")
+            self._health_shown = OK
+        self._analyse(frame)
+        rate = (
+            self.options.max_rate_hz if self.timeline.state in _WATCHFUL else self.options.rate_hz
+        )
+        self._wait(max(0.0, 1.0 / rate - (time.monotonic() - began)))
+
+    def _analyse(self, frame: Frame) -> None:
+        assert self.profile is not None
+        landmarks = self.estimator.detect(frame) if frame.image is not None else Landmarks.empty()
+        verdict = judge_frame(frame, landmarks, self.profile, self._settings())
+        step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
+        self.totals.frames += 1
+        for event in step.events:
+            self._event(self.coach.advise(event), frame.t_s)
+        self._sample(
+            frame.t_s, step.state, verdict.score, verdict.present, ";".join(verdict.issues)
+        )
+        slouched = (
+            self.slouched_before_s
+            + self.totals.slouched_s
+            + self.timeline.time_in[SLOUCHING]
+            + self.timeline.time_in[ALERT]
+        )
+        score = "--" if math.isnan(verdict.score) else f"{verdict.score:3.0f}"
+        health = self.capture.health
+        note = "" if health.status == OK else f" | {health.message}"
+        self.status.show(
+            f"posturecam: {step.state:<9} score {score} | slouched today "
+            f"{format_duration(slouched)}{note}"
+        )
+        if self.preview is not None and frame.image is not None:
+            info = OverlayInfo(
+                state=step.state,
+                score=None if math.isnan(verdict.score) else verdict.score,
+                view=verdict.view,
+                metrics=verdict.metrics,
+                status=note.strip(" |"),
+                slouched_today_s=slouched,
+            )
+            self._handle_key(self.preview.show(draw_overlay(frame.image, landmarks, info)))
+
+    def _event(self, event: dict[str, Any], t_s: float) -> None:
+        if self.log is not None and self.session_id is not None:
+            data = {k: v for k, v in event.items() if k not in ("t_s", "type")}
+            self.log.add_event(self.session_id, self.wall(), t_s, event["type"], data)
+        if event["type"] == "alert":
+            self.totals.alerts += 1
+        message = event.get("message")
+        if message:
+            title = "posturecam: time to sit tall" if event["type"] == "alert" else "posturecam"
+            body = message + ("\n" + event["red_flags"] if event.get("red_flags") else "")
+            if self.notifier is not None:
+                self.status.clear()  # the notifier's line must not land on the status line
+                self.notifier.notify(title, body)
+            else:
+                self.status.message(f"{title}: {body}")
+
+    def _sample(
+        self, t_s: float | None, state: str, score: float, present: bool | None, issues: str
+    ) -> None:
+        """At most one session-log row per ``sample_every_s`` of wall time."""
+        if self.log is None or self.session_id is None:
+            return
+        now = self.wall()
+        if self._last_sample_wall is not None:
+            dt = now - self._last_sample_wall
+            if dt < self.options.sample_every_s:
+                return
+        else:
+            dt = 0.0
+        self._last_sample_wall = now
+        self.log.add_sample(
+            self.session_id,
+            now,
+            t_s if t_s is not None else math.nan,
+            min(dt, 5.0 * self.options.sample_every_s),
+            state,
+            None if math.isnan(score) else round(score, 1),
+            present,
+            issues,
+        )
+
+    def _handle_key(self, command: str | None) -> None:
+        if command is None:
+            return
+        if command == "quit":
+            self.stop("quit")
+        elif command == "recalibrate":
+            self.calibrate()
+        elif self.commands is not None and command == "snooze":
+            self.commands.snooze(self.options.snooze_s)
+        elif self.commands is not None and command == "pause":
+            # The key toggles: 'p' while held resumes.
+            if self._held() is None:
+                self.commands.pause()
+            else:
+                self.commands.resume()
+
+
+def _jsonable(options: MonitorOptions) -> dict[str, Any]:
+    return {
+        "rate_hz": options.rate_hz,
+        "max_rate_hz": options.max_rate_hz,
+        "temporal": options.temporal.to_dict(),
+        "judge": options.judge.to_dict() if options.judge else None,
+    }
+
+
+__all__ = ["STATES", "Monitor", "MonitorOptions", "judge_frame", "summary_text"]

@@ -1,0 +1,514 @@
+"""The session log: one SQLite file recording what the live monitor saw, second by second.
+
+Why SQLite in WAL mode: the monitor commits a row every second for hours, `posturecam history`
+reads from another process at the same time, and a ``kill -9`` (or a power cut) must lose at most
+the row being written. WAL with ``synchronous=NORMAL`` makes a commit an append to the -wal file
+(no fsync per commit), readers never block the writer, and a committed row survives the process
+being killed (only a power cut can lose the last commits, never corrupt the file).
+
+One writer: the monitor holds ``control.monitor_lock`` and uses its ``SessionLog`` from one thread
+at a time (the connection is opened with ``check_same_thread=False`` only so that the thread that
+opens it need not be the one that runs the loop; it is not safe for concurrent use). Readers
+(`posturecam history`) open their own ``SessionLog``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from types import TracebackType
+
+from posturecam.errors import PosturecamError
+
+SCHEMA_VERSION = 1
+FILE_NAME = "sessions.sqlite3"
+BUSY_TIMEOUT_MS = 5000
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+# The states the monitor writes in samples, and how the totals group them.
+UPRIGHT, DRIFTING, SLOUCHING, ALERT = "upright", "drifting", "slouching", "alert"
+AWAY, UNDECIDED, PAUSED, SNOOZED, NO_CAMERA = "away", "undecided", "paused", "snoozed", "no_camera"
+STATES = (UPRIGHT, DRIFTING, SLOUCHING, ALERT, AWAY, UNDECIDED, PAUSED, SNOOZED, NO_CAMERA)
+NOT_MONITORED = (PAUSED, SNOOZED, NO_CAMERA)
+JUDGED = (UPRIGHT, DRIFTING, SLOUCHING, ALERT)
+SLOUCHED = (SLOUCHING, ALERT)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    end_reason TEXT,
+    profile TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS samples (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at REAL NOT NULL,
+    t_s REAL,
+    dt_s REAL NOT NULL,
+    state TEXT NOT NULL,
+    score REAL,
+    present INTEGER,
+    issues TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS events (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    at REAL NOT NULL,
+    t_s REAL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS samples_at ON samples(at);
+CREATE INDEX IF NOT EXISTS samples_session ON samples(session_id, at);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS events_session ON events(session_id, at);
+"""
+
+
+def _in(states: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{s}'" for s in states) + ")"
+
+
+# One aggregate over samples, shared by the day and the session totals.
+_TOTALS_SQL = f"""
+SELECT
+    COALESCE(SUM(CASE WHEN state NOT IN {_in(NOT_MONITORED)} THEN dt_s END), 0.0),
+    COALESCE(SUM(CASE WHEN state IN {_in(JUDGED)} THEN dt_s END), 0.0),
+    COALESCE(SUM(CASE WHEN state = '{UPRIGHT}' THEN dt_s END), 0.0),
+    COALESCE(SUM(CASE WHEN state IN {_in(SLOUCHED)} THEN dt_s END), 0.0)
+FROM samples
+"""
+
+
+class SessionLogError(PosturecamError):
+    """The session log file cannot be opened or written."""
+
+
+def default_path() -> Path:
+    """``sessions.sqlite3`` in the user data folder (honours $POSTURECAM_HOME)."""
+    # Imported here: profiles pulls in numpy, and `posturecam history` should start fast.
+    from posturecam.profiles import data_dir
+
+    return data_dir() / FILE_NAME
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """One local calendar day; seconds are sums of the samples' ``dt_s``."""
+
+    date: date
+    monitored_s: float
+    judged_s: float
+    upright_s: float
+    share_upright: float | None  # upright_s / judged_s; None when nothing was judged
+    slouched_s: float
+    alerts: int
+    sessions: int
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    """What one session added up to, for the summary printed at shutdown."""
+
+    session_id: int
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    monitored_s: float
+    judged_s: float
+    upright_s: float
+    share_upright: float | None
+    slouched_s: float
+    alerts: int
+    time_in: Mapping[str, float] = field(default_factory=dict)
+
+
+def _share(upright_s: float, judged_s: float) -> float | None:
+    return upright_s / judged_s if judged_s > 0 else None
+
+
+def _real(value: float | None) -> float | None:
+    """NaN means "not known": store it as NULL (SQLite would anyway, silently)."""
+    if value is None or math.isnan(value):
+        return None
+    return float(value)
+
+
+def _day_start(day: date) -> float:
+    """Epoch seconds of local midnight (DST-aware through the local time zone)."""
+    return datetime.combine(day, time()).timestamp()
+
+
+class SessionLog:
+    """Open with ``SessionLog.open()``; a context manager that closes the connection."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> SessionLog:
+        """Open or create the log; never changes a file it refuses to use."""
+        path = Path(path) if path is not None else default_path()
+        _check_header(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SessionLogError(
+                f"cannot create the folder for the session log {path} "
+                f"({exc.strerror or exc}); make it writable or set POSTURECAM_HOME."
+            ) from exc
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _open_error(path, exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SessionLogError(
+                    f"the session log {path} was written by a newer posturecam (schema "
+                    f"{version}, this one knows {SCHEMA_VERSION}); upgrade posturecam, or move "
+                    "the file aside to start a new log (it was left as it is)."
+                )
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise SessionLogError(
+                    f"the session log {path} cannot use write-ahead logging (journal mode "
+                    f"{mode!r}); keep it on a local disk, or set POSTURECAM_HOME to one."
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if version < SCHEMA_VERSION:
+                with _transaction(conn, "BEGIN IMMEDIATE"):
+                    _create(conn)
+        except SessionLogError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _open_error(path, exc) from exc
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SessionLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def start_session(self, started_at: float, profile: str, source: str, settings: dict) -> int:
+        """A new session; first closes sessions a killed monitor left open (end_reason "killed").
+
+        Only the monitor holding ``control.monitor_lock`` calls this, so an open session found
+        here cannot belong to a live process.
+        """
+        with self._writing("start a session"), _transaction(self._conn, "BEGIN IMMEDIATE"):
+            self._conn.execute(
+                """
+                UPDATE sessions SET end_reason = 'killed', ended_at = MAX(started_at,
+                    COALESCE((SELECT MAX(at) FROM samples WHERE session_id = sessions.id),
+                             started_at),
+                    COALESCE((SELECT MAX(at) FROM events WHERE session_id = sessions.id),
+                             started_at))
+                WHERE ended_at IS NULL
+                """
+            )
+            cursor = self._conn.execute(
+                "INSERT INTO sessions (started_at, profile, source, settings) VALUES (?, ?, ?, ?)",
+                (float(started_at), profile, source, json.dumps(settings, sort_keys=True)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def add_sample(
+        self,
+        session_id: int,
+        at: float,
+        t_s: float | None,
+        dt_s: float,
+        state: str,
+        score: float | None,
+        present: bool | None,
+        issues: str = "",
+    ) -> None:
+        """One row (the monitor writes one a second), committed before returning."""
+        if state not in STATES:
+            raise ValueError(f"unknown sample state {state!r}; expected one of {STATES}")
+        with self._writing("record a sample"):
+            self._conn.execute(
+                "INSERT INTO samples (session_id, at, t_s, dt_s, state, score, present, issues) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session_id,
+                    float(at),
+                    _real(t_s),
+                    _real(dt_s) or 0.0,
+                    state,
+                    _real(score),
+                    None if present is None else int(bool(present)),
+                    issues,
+                ),
+            )
+
+    def add_event(
+        self, session_id: int, at: float, t_s: float | None, type: str, data: dict
+    ) -> None:
+        """One event (alert, break, away, back, ...), committed before returning."""
+        with self._writing("record an event"):
+            self._conn.execute(
+                "INSERT INTO events (session_id, at, t_s, type, data) VALUES (?, ?, ?, ?, ?)",
+                (session_id, float(at), _real(t_s), type, json.dumps(data, default=str)),
+            )
+
+    def end_session(self, session_id: int, ended_at: float, reason: str, summary: dict) -> None:
+        with self._writing("end the session"):
+            self._conn.execute(
+                "UPDATE sessions SET ended_at = ?, end_reason = ?, summary = ? WHERE id = ?",
+                (float(ended_at), reason, json.dumps(summary, default=str), session_id),
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    def history(self, days: int = 7, now: float | None = None) -> list[DaySummary]:
+        """The last ``days`` local calendar days, today first; days without data are zeros.
+
+        ``days=7`` is today and the six days before it. A sample counts on the day of its
+        ``at`` (a sample spanning midnight is not split).
+        """
+        if days < 1:
+            raise ValueError("history needs at least one day")
+        today = datetime.fromtimestamp(now if now is not None else datetime.now().timestamp())
+        out = []
+        with self._reading("read the history"), _transaction(self._conn):
+            for back in range(days):
+                day = today.date() - timedelta(days=back)
+                out.append(self._day(day))
+        return out
+
+    def _day(self, day: date) -> DaySummary:
+        start, end = _day_start(day), _day_start(day + timedelta(days=1))
+        monitored, judged, upright, slouched = self._conn.execute(
+            _TOTALS_SQL + " WHERE at >= ? AND at < ?", (start, end)
+        ).fetchone()
+        alerts = self._conn.execute(
+            "SELECT COUNT(*) FROM events WHERE type = 'alert' AND at >= ? AND at < ?",
+            (start, end),
+        ).fetchone()[0]
+        sessions = self._conn.execute(
+            """
+            SELECT COUNT(*) FROM (
+                SELECT session_id FROM samples WHERE at >= ? AND at < ?
+                UNION SELECT id FROM sessions WHERE started_at >= ? AND started_at < ?
+            )
+            """,
+            (start, end, start, end),
+        ).fetchone()[0]
+        return DaySummary(
+            date=day,
+            monitored_s=monitored,
+            judged_s=judged,
+            upright_s=upright,
+            share_upright=_share(upright, judged),
+            slouched_s=slouched,
+            alerts=alerts,
+            sessions=sessions,
+        )
+
+    def session_summary(self, session_id: int) -> SessionTotals:
+        with self._reading("summarise the session"), _transaction(self._conn):
+            row = self._conn.execute(
+                "SELECT started_at, ended_at, end_reason FROM sessions WHERE id = ?",
+                (session_id,),
+            ).fetchone()
+            if row is None:
+                raise SessionLogError(f"the session log has no session {session_id}")
+            monitored, judged, upright, slouched = self._conn.execute(
+                _TOTALS_SQL + " WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            alerts = self._conn.execute(
+                "SELECT COUNT(*) FROM events WHERE session_id = ? AND type = 'alert'",
+                (session_id,),
+            ).fetchone()[0]
+            time_in = dict(
+                self._conn.execute(
+                    "SELECT state, SUM(dt_s) FROM samples WHERE session_id = ? GROUP BY state",
+                    (session_id,),
+                ).fetchall()
+            )
+        return SessionTotals(
+            session_id=session_id,
+            started_at=row[0],
+            ended_at=row[1],
+            end_reason=row[2],
+            monitored_s=monitored,
+            judged_s=judged,
+            upright_s=upright,
+            share_upright=_share(upright, judged),
+            slouched_s=slouched,
+            alerts=alerts,
+            time_in=time_in,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _writing(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return _errors(
+            f"could not {what} in the session log {self.path} ({{exc}}); check free disk "
+            "space and that the folder is writable."
+        )
+
+    def _reading(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return _errors(
+            f"could not {what} from the session log {self.path} ({{exc}}); if it is "
+            "damaged, move it aside and a new one will be started."
+        )
+
+
+@contextlib.contextmanager
+def _errors(template: str) -> Iterator[None]:
+    """Turn sqlite3 errors into a SessionLogError whose message says what to do."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise SessionLogError(template.format(exc=exc)) from exc
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
+    """An explicit transaction on an autocommit connection; ROLLBACK on any error."""
+    conn.execute(begin)
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a non-empty file that is not SQLite before SQLite touches it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SessionLogError(
+            f"cannot read the session log {path} ({exc.strerror or exc}); check its "
+            "permissions or set POSTURECAM_HOME to another folder."
+        ) from exc
+    if head and head != _SQLITE_HEADER:
+        raise SessionLogError(_not_a_database(path))
+
+
+def _not_a_database(path: Path) -> str:
+    return (
+        f"{path} is not a posturecam session log (not an SQLite database); move it aside "
+        "and a new log will be started (the file was left as it is)."
+    )
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> SessionLogError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return SessionLogError(_not_a_database(path))
+    return SessionLogError(
+        f"cannot open the session log {path} ({text}); check that its folder is writable, "
+        "or set POSTURECAM_HOME to a folder that is."
+    )
+
+
+# ---------------------------------------------------------------------- formatting
+
+
+def format_duration(seconds: float) -> str:
+    """``2h05m``, ``12m``, ``40s``: minutes are what a person reads a day in."""
+    seconds = max(0.0, seconds)
+    if round(seconds) < 60:
+        return f"{round(seconds)}s"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.0f}%"
+
+
+def format_history(days: list[DaySummary]) -> str:
+    """A small aligned table, today first, then a total line over all the days given.
+
+    A session that runs past midnight counts once on each day it ran, in the total too.
+    """
+    header = ("day", "monitored", "upright", "slouched", "alerts", "sessions")
+    rows = []
+    for i, d in enumerate(days):
+        label = "today" if i == 0 else f"{d.date:%a %d %b}"
+        rows.append(
+            _row(label, d.monitored_s, d.upright_s, d.judged_s, d.slouched_s, d.alerts, d.sessions)
+        )
+    total = _row(
+        f"{len(days)} days",
+        sum(d.monitored_s for d in days),
+        sum(d.upright_s for d in days),
+        sum(d.judged_s for d in days),
+        sum(d.slouched_s for d in days),
+        sum(d.alerts for d in days),
+        sum(d.sessions for d in days),
+    )
+    table = [header, *rows, total]
+    widths = [max(len(r[c]) for r in table) for c in range(len(header))]
+
+    def line(r: tuple[str, ...]) -> str:
+        return "  ".join(
+            r[c].ljust(widths[c]) if c == 0 else r[c].rjust(widths[c]) for c in range(len(r))
+        ).rstrip()
+
+    rule = "-" * len(line(header))
+    return "\n".join([line(header), *(line(r) for r in table[1:-1]), rule, line(total)])
+
+
+def _row(
+    label: str,
+    monitored: float,
+    upright: float,
+    judged: float,
+    slouched: float,
+    alerts: int,
+    sessions: int,
+) -> tuple[str, ...]:
+    return (
+        label,
+        format_duration(monitored),
+        _percent(_share(upright, judged)),
+        format_duration(slouched),
+        str(alerts),
+        str(sessions),
+    )
