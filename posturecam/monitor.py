@@ -39,13 +39,14 @@ from posturecam.temporal import (
     STATES,
     UPRIGHT,
     PostureTimeline,
+    Step,
     TemporalSettings,
 )
 from posturecam.types import Frame, LandmarkBatch, Landmarks
 
 PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
-# States in which the monitor samples faster: posture is on the move.
-_WATCHFUL = (DRIFTING, SLOUCHING, ALERT)
+# Sample faster this close to an alert, so it comes on time without a high rate all along.
+_ALERT_LEAD_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ class Monitor:
         self._capturing = False
         self._last_sample_t: float | None = None
         self._last_sample_wall: float | None = None
+        self._next_sample: float | None = None
         self._health_shown = OK
         self._stop = threading.Event()
         # Sleeping between frames; interrupted by stop(). Tests pass a no-op.
@@ -395,13 +397,26 @@ class Monitor:
         if self._health_shown != OK and self.capture.health.status == OK:
             self.status.message("camera: back")
             self._health_shown = OK
-        self._analyse(frame)
-        rate = (
-            self.options.max_rate_hz if self.timeline.state in _WATCHFUL else self.options.rate_hz
-        )
+        step = self._analyse(frame)
+        rate = self.options.max_rate_hz if self._watchful(step) else self.options.rate_hz
         self._wait(max(0.0, 1.0 / rate - (time.monotonic() - began)))
 
-    def _analyse(self, frame: Frame) -> None:
+    def _watchful(self, step: Step) -> bool:
+        """Posture on the move: drifting, nearly drifting, or an alert about to fall due.
+
+        A settled state (upright, or slouching well before the alert) keeps the
+        low base rate, which is most of the day and most of the CPU saving.
+        """
+        t = self.options.temporal
+        if step.state == DRIFTING:
+            return True
+        if step.state == SLOUCHING:
+            return step.slouch_s >= t.persistence_s - _ALERT_LEAD_S
+        if step.state == UPRIGHT:
+            return not math.isnan(step.smoothed) and step.smoothed >= 0.8 * t.exit
+        return False
+
+    def _analyse(self, frame: Frame) -> Step:
         assert self.profile is not None
         landmarks = self.estimator.detect(frame) if frame.image is not None else Landmarks.empty()
         verdict = judge_frame(frame, landmarks, self.profile, self._settings())
@@ -435,6 +450,7 @@ class Monitor:
                 slouched_today_s=slouched,
             )
             self._handle_key(self.preview.show(draw_overlay(frame.image, landmarks, info)))
+        return step
 
     def _event(self, event: dict[str, Any], t_s: float) -> None:
         if self.log is not None and self.session_id is not None:
@@ -459,12 +475,14 @@ class Monitor:
         if self.log is None or self.session_id is None:
             return
         now = self.wall()
-        if self._last_sample_wall is not None:
-            dt = now - self._last_sample_wall
-            if dt < self.options.sample_every_s:
-                return
-        else:
-            dt = 0.0
+        if self._next_sample is not None and now < self._next_sample:
+            return
+        # A fixed 1 Hz grid (not "1 s after the last row"), so frames at 2/s give 1 row/s.
+        step = self.options.sample_every_s
+        self._next_sample = (
+            now + step if self._next_sample is None else max(self._next_sample + step, now)
+        )
+        dt = 0.0 if self._last_sample_wall is None else now - self._last_sample_wall
         self._last_sample_wall = now
         self.log.add_sample(
             self.session_id,
