@@ -105,6 +105,24 @@ def deviation(values: np.ndarray, rule: IssueRule, stats: MetricStats) -> np.nda
     return diff * rule.direction
 
 
+def issue_names(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per frame, the ";"-joined names of the issues over their threshold ("" for none).
+
+    Vectorised for long recordings: each frame's set of issues becomes a bit
+    code, and every possible code's joined names are built once, in rule order.
+    """
+    names = list(severity)
+    codes = np.zeros(n, np.intp)
+    for bit, name in enumerate(names):
+        codes |= (severity[name] > 1.0).astype(np.intp) << bit  # NaN is not over
+    joined = np.empty(1 << len(names), dtype=object)
+    joined[:] = [
+        ";".join(name for bit, name in enumerate(names) if code >> bit & 1)
+        for code in range(joined.size)
+    ]
+    return joined[codes]
+
+
 def judge(
     metrics: MetricTable,
     baseline: dict[str, MetricStats],
@@ -133,12 +151,7 @@ def judge(
     score = np.clip(100.0 * (1.0 - worst / 2.0), 0.0, 100.0)
     slouched = np.where(np.isnan(worst), np.nan, (worst > 1.0).astype(float))
 
-    names = list(severity)
-    issues = np.full(n, "", dtype=object)
-    if names:
-        present = np.vstack([np.nan_to_num(severity[k], nan=0.0) > 1.0 for k in names])
-        for i in np.flatnonzero(present.any(axis=0)):
-            issues[i] = ";".join(k for k, on in zip(names, present[:, i], strict=True) if on)
+    issues = issue_names(severity, n)
 
     ear = baseline.get("ear_span")
     head_scale = (

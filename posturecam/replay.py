@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from posturecam import __version__
+from posturecam import __version__, recording
 from posturecam.calibration import make_baseline
 from posturecam.coach import Coach
 from posturecam.engine import LandmarkLog, measure, prefetch, run_pose
@@ -24,15 +24,18 @@ from posturecam.profiles import Profile, check_fits
 from posturecam.report_files import (
     EVENTS,
     FRAMES,
+    FRAMES_PARQUET,
     SUMMARY,
     write_events,
     write_frames_csv,
+    write_frames_parquet,
 )
 from posturecam.sources import open_source
 from posturecam.storage import write_json
 from posturecam.temporal import TemporalSettings, follow
 
 DEFAULT_BASELINE_SECONDS = 8.0
+PROFILE = "profile.json"  # the profile a run was judged against, copied for rescore
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class ReplayOptions:
     baseline_seconds: float | None = None  # calibrate on the start of the recording
     baseline_frames: int | None = None
     no_baseline: bool = False  # metrics only
+    parquet: bool = False  # also write frames.parquet (needs pyarrow)
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     judge: JudgeSettings | None = None  # replaces the profile's judgement settings
 
@@ -190,50 +194,20 @@ def _judgement_summary(verdict: Judgement | None) -> dict[str, Any] | None:
     }
 
 
-def replay(
-    source: str | Path,
-    out_dir: str | Path,
-    make_estimator: EstimatorFactory,
-    options: ReplayOptions = ReplayOptions(),
-    model_info: dict[str, Any] | None = None,
-    on_frame: Callable[[], None] | None = None,
-    extra_summary: dict[str, Any] | None = None,
-) -> ReplayResult:
-    """Replay one source; writes frames.csv, events.jsonl and summary.json atomically.
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything scored from a landmark log: what replay and rescore write."""
 
-    ``on_frame`` is called after every frame (batch progress across processes);
-    ``extra_summary`` is merged into summary.json (a batch's run key).
-    """
-    out_dir = Path(out_dir)
-    source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
-    check_out_dir(out_dir, source_id, options.force)
-    mode = IMAGE if options.stills else VIDEO
-    started = time.perf_counter()
-    with open_source(source, fps=options.fps, stills=options.stills) as src:
-        estimator = make_estimator(mode)
-        try:
-            bar = tqdm(
-                desc=f"replay {src.name}",
-                unit="frame",
-                disable=not options.progress or None,
-                leave=False,
-            )
-            with bar:
-                frames = prefetch(src) if src.kind != "camera" else src
-                def tick(_frame: object) -> None:
-                    bar.update()
-                    if on_frame is not None:
-                        on_frame()
+    scored: Scored
+    columns: dict[str, Any]
+    events: list[dict[str, Any]]
+    time_in: dict[str, float] | None
 
-                log = run_pose(frames, estimator, on_frame=tick)
-        finally:
-            estimator.close()
-        src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)
-    wall = time.perf_counter() - started
+
+def analyse(log: LandmarkLog, options: ReplayOptions) -> Analysis:
+    """Metrics, judgement, states and coached events of a log; no model, no files."""
     scored = score(log, options)
     metrics, verdict = scored.metrics, scored.judgement
-
-    n = len(log)
     detected = log.landmarks.detected
     analysed = log.analysed
     # True/False whether a person was found; None when the frame itself was unusable.
@@ -257,47 +231,149 @@ def replay(
             state=story.states,
             issues=verdict.issues,
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_frames_csv(out_dir / FRAMES, columns)
     coach = Coach()
     events = [coach.advise(e) for e in story.events] if story else []
-    write_events(out_dir / EVENTS, events)
+    return Analysis(scored, columns, events, story.time_in if story else None)
 
+
+def options_record(options: ReplayOptions) -> dict[str, Any]:
+    """The options that shape results, as stored in summary.json (rescore starts from them)."""
+    return {
+        "view": options.view,
+        "stills": options.stills,
+        "fps": options.fps,
+        "profile": options.profile_ref or None,
+        "baseline_seconds": options.baseline_seconds,
+        "baseline_frames": options.baseline_frames,
+        "no_baseline": options.no_baseline,
+        "temporal": options.temporal.to_dict(),
+        "judge": options.judge.to_dict() if options.judge else None,
+    }
+
+
+def clear_outputs(out_dir: Path) -> None:
+    """Remove an earlier run's outputs, summary.json first: half-written never looks done."""
+    for name in (SUMMARY, FRAMES_PARQUET, PROFILE):
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def write_run(
+    out_dir: Path,
+    log: LandmarkLog,
+    analysis: Analysis,
+    head: dict[str, Any],
+    options: ReplayOptions,
+    tail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write frames.csv (and .parquet), events.jsonl, profile.json and, last, summary.json."""
+    metrics, verdict = analysis.scored.metrics, analysis.scored.judgement
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_frames_csv(out_dir / FRAMES, analysis.columns)
+    if options.parquet:
+        write_frames_parquet(out_dir / FRAMES_PARQUET, analysis.columns)
+    write_events(out_dir / EVENTS, analysis.events)
+    if options.profile is not None:
+        # The exact baseline used, so a rescore can reproduce this run bit for bit.
+        write_json(out_dir / PROFILE, options.profile.to_dict())
+    analysed = log.analysed
     views = [v for v in metrics.view if v]
     skipped = [
         {"frame": int(f), "name": str(nm), "reason": str(r)}
         for f, nm, r, a in zip(log.frame, log.name, log.skip_reason, analysed, strict=True)
         if not a
     ]
+    n = len(log)
+    events = analysis.events
     summary: dict[str, Any] = {
         "posturecam": __version__,
+        **head,
+        "frames": n,
+        "frames_analysed": int(analysed.sum()),
+        "frames_detected": int(log.landmarks.detected.sum()),
+        "frames_skipped": len(skipped),
+        "skipped": skipped,
+        "duration_s": round(float(log.t_s[-1] - log.t_s[0]), 3) if n else 0.0,
+        "view": views[0] if views else None,
+        "view_forced": options.view is not None,
+        "options": options_record(options),
+        "baseline": analysis.scored.baseline,
+        "warnings": analysis.scored.warnings,
+        "metrics": _metric_summary(metrics),
+        "judgement": _judgement_summary(verdict),
+        "alerts": [e for e in events if e["type"] == "alert"],
+        "breaks": [e for e in events if e["type"] == "break"],
+        "time_in_state_s": analysis.time_in,
+        **(tail or {}),
+    }
+    write_json(out_dir / SUMMARY, summary)
+    return summary
+
+
+def replay(
+    source: str | Path,
+    out_dir: str | Path,
+    make_estimator: EstimatorFactory,
+    options: ReplayOptions = ReplayOptions(),
+    model_info: dict[str, Any] | None = None,
+    on_frame: Callable[[], None] | None = None,
+    extra_summary: dict[str, Any] | None = None,
+) -> ReplayResult:
+    """Replay one source; writes its landmark recording and outputs, summary.json last.
+
+    ``on_frame`` is called after every frame (batch progress across processes);
+    ``extra_summary`` is merged into summary.json (a batch's run key).
+    """
+    out_dir = Path(out_dir)
+    source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
+    check_out_dir(out_dir, source_id, options.force)
+    mode = IMAGE if options.stills else VIDEO
+    started = time.perf_counter()
+    with open_source(source, fps=options.fps, stills=options.stills) as src:
+        estimator = make_estimator(mode)
+        try:
+            bar = tqdm(
+                desc=f"replay {src.name}",
+                unit="frame",
+                disable=not options.progress or None,
+                leave=False,
+            )
+            with bar:
+
+                def tick(_frame: object) -> None:
+                    bar.update()
+                    if on_frame is not None:
+                        on_frame()
+
+                frames = prefetch(src) if src.kind != "camera" else src
+                log = run_pose(frames, estimator, on_frame=tick)
+        finally:
+            estimator.close()
+        src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)
+    wall = time.perf_counter() - started
+    head = {
         "source": src_name,
         "source_path": source_id,
         "source_kind": src_kind,
         "mode": mode,
         "model": model_info or {},
-        "frames": n,
-        "frames_analysed": int(analysed.sum()),
-        "frames_detected": int(detected.sum()),
-        "frames_skipped": len(skipped),
-        "skipped": skipped,
-        "ignored_files": ignored,
-        "duration_s": round(float(log.t_s[-1] - log.t_s[0]), 3) if n else 0.0,
-        "view": views[0] if views else None,
-        "view_forced": options.view is not None,
-        "baseline": scored.baseline,
-        "warnings": scored.warnings,
-        "metrics": _metric_summary(metrics),
-        "judgement": _judgement_summary(verdict),
-        "alerts": [e for e in events if e["type"] == "alert"],
-        "breaks": [e for e in events if e["type"] == "break"],
-        "time_in_state_s": story.time_in if story else None,
-        **(extra_summary or {}),
-        "timing": {
-            "wall_s": round(wall, 3),
-            "model_s": round(log.model_seconds, 3),
-            "frames_per_s": round(n / wall, 2) if wall > 0 else None,
-        },
     }
-    write_json(out_dir / SUMMARY, summary)
-    return ReplayResult(log=log, scored=scored, summary=summary)
+    clear_outputs(out_dir)
+    recording.save(out_dir / recording.FILENAME, log, head)
+    analysis = analyse(log, options)
+    n = len(log)
+    summary = write_run(
+        out_dir,
+        log,
+        analysis,
+        {**head, "ignored_files": ignored, "recording": recording.FILENAME},
+        options,
+        tail={
+            **(extra_summary or {}),
+            "timing": {
+                "wall_s": round(wall, 3),
+                "model_s": round(log.model_seconds, 3),
+                "frames_per_s": round(n / wall, 2) if wall > 0 else None,
+            },
+        },
+    )
+    return ReplayResult(log=log, scored=analysis.scored, summary=summary)

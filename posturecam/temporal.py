@@ -12,6 +12,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 UPRIGHT = "upright"
 DRIFTING = "drifting"
 SLOUCHING = "slouching"
@@ -239,6 +241,29 @@ class Story:
     time_in: dict[str, float]
 
 
+def _floats(values: Any) -> list[float]:
+    return np.asarray(values, dtype=float).tolist()
+
+
+def _items(values: Any) -> list[Any]:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def _top_issues(seen: Counter[str]) -> list[str]:
+    """The three most frequent issue names, given how often each ";"-joined set was seen.
+
+    ``seen`` keeps its sets in the order they first appeared, so adding up
+    their names in that order gives the same counts and the same order of
+    ties as counting every frame's names one by one.
+    """
+    names: Counter[str] = Counter()
+    for text, count in seen.items():
+        if text:
+            for name in text.split(";"):
+                names[name] += count
+    return [name for name, _ in names.most_common(3)]
+
+
 def follow(
     t_s: Any,
     present: Any,
@@ -246,13 +271,159 @@ def follow(
     issues: Any,
     settings: TemporalSettings | None = None,
 ) -> Story:
-    """Run a fresh timeline over per-frame arrays (present: True/False/None)."""
-    timeline = PostureTimeline(settings)
+    """Run a fresh timeline over per-frame arrays (present: True/False/None).
+
+    Gives exactly what ``PostureTimeline.update`` frame by frame gives (states,
+    events, time in state), but fast enough to re-score hours of recordings:
+    one tight loop over plain floats in local variables, no Step per frame,
+    and the issues of an episode are counted only when an alert reports them.
+    It mirrors ``update`` statement by statement; change both together (a
+    property test in tests/test_temporal.py compares them on random input).
+    """
+    s = settings or TemporalSettings()
+    times, severities = _floats(t_s), _floats(worst)
+    presence, texts = _items(present), _items(issues)
+    n = len(times)
+    if not len(presence) == len(severities) == len(texts) == n:
+        raise ValueError(
+            "follow() needs one value per frame in every argument, got "
+            f"{n} times, {len(presence)} presences, {len(severities)} severities and "
+            f"{len(texts)} issue sets"
+        )
+    smoothing_s, enter, exit_ = s.smoothing_s, s.enter, s.exit
+    drifting_s, persistence_s, recovery_s = s.drifting_s, s.persistence_s, s.recovery_s
+    cooldown_s, escalation_s, away_s = s.cooldown_s, s.escalation_window_s, s.away_s
+    break_after_s, max_gap_s = s.break_after_s, s.max_gap_s
+    exp = math.exp
+    nan = math.nan
+
+    state = UPRIGHT
+    smoothed = raw = nan
+    slouched = alerted = away = False
+    slouch_s = recover_s = presence_s = 0.0
+    last_t: float | None = None
+    absent_since: float | None = None
+    last_alert: float | None = None
+    recent_alerts: deque[float] = deque()
+    counted: list[int] = []  # frames whose issues count towards this episode's alert
+    count_frame = counted.append
+    seen: Counter[str] = Counter()  # issue sets of counted[:tallied], first seen first
+    tallied = 0
+    time_in: Counter[str] = Counter()
     states: list[str] = []
+    add_state = states.append
     events: list[Event] = []
-    for t, p, w, i in zip(t_s, present, worst, issues, strict=True):
-        step = timeline.update(float(t), p, float(w), tuple(i.split(";")) if i else ())
-        states.append(step.state)
-        events.extend(step.events)
-    time_in = {k: round(timeline.time_in.get(k, 0.0), 3) for k in STATES}
-    return Story(states, events, time_in)
+    add_event = events.append
+
+    # NaN is the only float not equal to itself: `x != x` is a cheap math.isnan(x).
+    for i, (t, p, w) in enumerate(zip(times, presence, severities, strict=True)):
+        if last_t is None:
+            dt = 0.0
+        else:
+            dt = t - last_t
+            if dt < 0:
+                raise ValueError(f"time went backwards: {t} after {last_t}")
+        if max_gap_s < dt:  # min(dt, max_gap_s)
+            dt = max_gap_s
+        last_t = t
+
+        if p is None:
+            label = AWAY if away else UNDECIDED
+            time_in[label] += dt
+            add_state(label)
+            continue
+        if not p:
+            if absent_since is None:
+                absent_since = t
+            if not away and t - absent_since >= away_s:
+                away = True
+                add_event(Event(t, "away", {"since_s": round(absent_since, 3)}))
+                if state != UPRIGHT:
+                    add_event(Event(t, "state", {"from": state, "to": UPRIGHT}))
+                    state = UPRIGHT
+                slouch_s = recover_s = 0.0
+                alerted = False
+                counted.clear()
+                seen = Counter()
+                tallied = 0
+                smoothed = raw = nan
+                slouched = False
+                presence_s = 0.0
+            label = AWAY if away else UNDECIDED
+            time_in[label] += dt
+            add_state(label)
+            continue
+
+        if away:
+            away = False
+            gone = t - (absent_since if absent_since is not None else t)
+            add_event(Event(t, "back", {"away_s": round(gone, 3)}))
+        absent_since = None
+        presence_s += dt
+        if break_after_s is not None and presence_s >= break_after_s:
+            add_event(Event(t, "break", {"present_s": round(presence_s, 1)}))
+            presence_s = 0.0
+
+        if w != w:
+            time_in[UNDECIDED] += dt
+            add_state(UNDECIDED)
+            continue
+
+        before = smoothed
+        if before != before or smoothing_s == 0:
+            smoothed = w
+        else:
+            alpha = 1.0 - exp(-dt / smoothing_s)
+            held = w if raw != raw else (raw + w) / 2
+            smoothed += alpha * (held - before)
+        raw = w
+        line = exit_ if slouched else enter
+        was = slouched
+        slouched = smoothed > line
+
+        if slouched:
+            step_s = dt
+            if not was and before == before and smoothed != before:
+                frac = min(max((line - before) / (smoothed - before), 0.0), 1.0)
+                step_s = (1.0 - frac) * dt
+            slouch_s += step_s
+            recover_s = 0.0
+            count_frame(i)
+            if slouch_s >= persistence_s and (
+                not alerted or (last_alert is not None and t - last_alert >= cooldown_s)
+            ):
+                while recent_alerts and t - recent_alerts[0] > escalation_s:
+                    recent_alerts.popleft()
+                recent_alerts.append(t)
+                alerted = True
+                last_alert = t
+                seen.update(map(texts.__getitem__, counted[tallied:]))
+                tallied = len(counted)
+                data = {
+                    "level": (CUE, STRETCH, BREAK)[min(len(recent_alerts), 3) - 1],
+                    "slouched_s": round(slouch_s, 1),
+                    "issues": _top_issues(seen),
+                    "alerts_this_hour": len(recent_alerts),
+                }
+                add_event(Event(t, "alert", data))
+                if state != ALERT:
+                    add_event(Event(t, "state", {"from": state, "to": ALERT}))
+                    state = ALERT
+            elif state != ALERT:
+                new = SLOUCHING if slouch_s >= drifting_s else DRIFTING
+                if new != state:
+                    add_event(Event(t, "state", {"from": state, "to": new}))
+                    state = new
+        elif state != UPRIGHT:
+            recover_s += dt
+            if recover_s >= recovery_s:
+                add_event(Event(t, "state", {"from": state, "to": UPRIGHT}))
+                state = UPRIGHT
+                slouch_s = recover_s = 0.0
+                alerted = False
+                counted.clear()
+                seen = Counter()
+                tallied = 0
+        time_in[state] += dt
+        add_state(state)
+    return Story(states, events, {k: round(time_in.get(k, 0.0), 3) for k in STATES})

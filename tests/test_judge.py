@@ -11,7 +11,7 @@ from factories import front_pose, side_pose
 from posturecam.calibration import MAX_STEADY_SPREAD, make_baseline, robust_stats
 from posturecam.errors import CalibrationError
 from posturecam.geometry import FRONT, SIDE, MetricTable, compute_metrics
-from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats, judge
+from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats, issue_names, judge
 from posturecam.types import LM, LandmarkBatch, Landmarks
 
 NOSE = 0.75  # front_pose default nose_height (in shoulder widths)
@@ -447,3 +447,55 @@ def test_make_baseline_forced_view_is_used():
     metrics = concat(table(side_seq(18, seed=20)), table(upright(2, seed=20)))
     view, stats = make_baseline(metrics, SIDE)
     assert view == SIDE and "neck_inclination" in stats
+
+
+# --------------------------------------------------------------------------- issue names
+
+
+def issue_names_frame_by_frame(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The per-frame loop judge() used before it was vectorised: the reference."""
+    names = list(severity)
+    issues = np.full(n, "", dtype=object)
+    if names:
+        present = np.vstack([np.nan_to_num(severity[k], nan=0.0) > 1.0 for k in names])
+        for i in np.flatnonzero(present.any(axis=0)):
+            issues[i] = ";".join(k for k, on in zip(names, present[:, i], strict=True) if on)
+    return issues
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5, len(DEFAULT_RULES)])
+def test_vectorised_issue_names_equal_the_frame_by_frame_loop(count):
+    rng = np.random.default_rng(count)
+    n = 5000
+    names = list(rng.permutation(list(DEFAULT_RULES)))[:count]  # any order of rules
+    severity = {}
+    for name in names:
+        values = rng.uniform(0.0, 2.0, n)
+        special = rng.choice([np.nan, np.inf, -np.inf, 1.0, np.nextafter(1.0, 2.0)], n)
+        odd = rng.random(n) < 0.1
+        values[odd] = special[odd]
+        values[rng.random(n) < 0.2] = np.nan
+        values[rng.random(n) < 0.02] = 1.0  # at the threshold is not over it
+        severity[name] = values
+    got = issue_names(severity, n)
+    want = issue_names_frame_by_frame(severity, n)
+    assert got.dtype == object and got.shape == (n,)
+    assert got.tolist() == want.tolist()
+    assert all(type(v) is str for v in got)
+    if count >= 2:
+        assert len(set(got.tolist())) > count  # combinations really occur
+
+
+def test_issue_names_follow_rule_order_and_skip_undecided():
+    severity = {
+        "head_drop": np.array([2.0, 0.5, np.nan, 1.0, 3.0]),
+        "leaning_in": np.array([1.5, 1.5, 2.0, np.nan, np.inf]),
+    }
+    assert issue_names(severity, 5).tolist() == [
+        "head_drop;leaning_in",
+        "leaning_in",
+        "leaning_in",
+        "",
+        "head_drop;leaning_in",
+    ]
+    assert issue_names({}, 3).tolist() == ["", "", ""]

@@ -4,16 +4,21 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from posturecam.temporal import (
     ALERT,
     AWAY,
     DRIFTING,
     SLOUCHING,
+    STATES,
     UNDECIDED,
     UPRIGHT,
     PostureTimeline,
+    Story,
     TemporalSettings,
+    follow,
 )
 
 
@@ -168,3 +173,156 @@ def test_reset_starts_over():
     assert tl.state == ALERT
     tl.reset()
     assert tl.state == UPRIGHT and not tl.time_in
+
+
+# --------------------------------------------------------------------------- fast follow()
+
+
+def reference_follow(t_s, present, worst, issues, settings=None) -> Story:
+    """follow() as it was: PostureTimeline.update frame by frame (what the live monitor runs)."""
+    tl = PostureTimeline(settings)
+    states, events = [], []
+    for t, p, w, i in zip(t_s, present, worst, issues, strict=True):
+        step = tl.update(float(t), p, float(w), tuple(i.split(";")) if i else ())
+        states.append(step.state)
+        events.extend(step.events)
+    return Story(states, events, {k: round(tl.time_in.get(k, 0.0), 3) for k in STATES})
+
+
+def assert_same_story(got: Story, want: Story) -> None:
+    assert got.states == want.states
+    assert got.events == want.events  # times, types and data (alert issues in order) alike
+    assert [type(v) for e in got.events for v in e.data.values()] == [
+        type(v) for e in want.events for v in e.data.values()
+    ]
+    assert got.time_in == want.time_in
+    assert [type(v) for v in got.time_in.values()] == [type(v) for v in want.time_in.values()]
+    assert list(got.time_in) == list(STATES)
+
+
+ISSUE_NAMES = ("head_drop", "head_forward", "leaning_in", "side_lean")
+
+gaps = st.one_of(
+    st.just(0.0),
+    st.floats(0.01, 2.0),  # ordinary frame intervals
+    st.floats(5.0, 120.0),  # longer than max_gap_s: a stalled camera
+)
+severities = st.one_of(st.just(math.nan), st.floats(0.0, 1.5), st.floats(0.5, 4.0))
+issue_sets = st.lists(st.sampled_from(ISSUE_NAMES), max_size=3, unique=True).map(";".join)
+# A segment: one frame's values held for several frames, so slouches can persist.
+segments = st.tuples(
+    st.integers(1, 25),
+    gaps,
+    st.sampled_from([True, True, True, False, None]),
+    severities,
+    issue_sets,
+)
+temporal_settings = st.builds(
+    lambda smoothing, enter, exit_share, times, brk, gap: TemporalSettings(
+        smoothing_s=smoothing,
+        enter=enter,
+        exit=enter * exit_share,
+        drifting_s=times[0],
+        persistence_s=times[1],
+        recovery_s=times[2],
+        cooldown_s=times[3],
+        escalation_window_s=times[4],
+        away_s=times[5],
+        break_after_s=brk,
+        max_gap_s=gap,
+    ),
+    st.one_of(st.just(0.0), st.floats(0.0, 5.0)),
+    st.floats(0.5, 2.0),
+    st.floats(0.0, 1.0),
+    st.lists(
+        st.one_of(st.just(0.0), st.floats(0.0, 40.0), st.integers(0, 40)), min_size=6, max_size=6
+    ),
+    st.one_of(st.none(), st.just(0.0), st.floats(0.0, 200.0), st.integers(1, 100)),
+    st.one_of(st.just(0.0), st.floats(0.0, 10.0), st.integers(0, 10)),  # ints: dt may be int
+)
+
+
+def expand(segs, as_arrays: bool):
+    t, present, worst, issues = [], [], [], []
+    now = 0.0
+    for count, gap, p, w, i in segs:
+        for _ in range(count):
+            now += gap
+            t.append(now)
+            present.append(p)
+            worst.append(w)
+            issues.append(i)
+    if as_arrays:  # replay passes numpy arrays; tests and the monitor pass lists
+        return np.array(t), present, np.array(worst), np.array(issues, dtype=object)
+    return t, present, worst, issues
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    segs=st.lists(segments, min_size=1, max_size=60),
+    options=st.one_of(st.none(), temporal_settings),
+    as_arrays=st.booleans(),
+)
+def test_fast_follow_equals_updating_a_timeline_frame_by_frame(segs, options, as_arrays):
+    args = expand(segs, as_arrays)
+    assert_same_story(follow(*args, options), reference_follow(*args, options))
+
+
+def random_recording(rng: np.random.Generator, n: int):
+    """Seeded stretches of upright, slouched, undecided, away and unusable frames."""
+    t, present, worst, issues = [], [], [], []
+    now = 0.0
+    while len(t) < n:
+        kind = rng.choice(["upright", "slouched", "undecided", "away", "skipped"])
+        fps = rng.choice([2.0, 5.0, 15.0])
+        for _ in range(int(rng.integers(1, 400))):
+            now += 0.0 if rng.random() < 0.01 else (20.0 if rng.random() < 0.002 else 1 / fps)
+            t.append(now)
+            present.append(None if kind == "skipped" else kind != "away")
+            level = {"upright": 0.3, "slouched": 1.6}.get(str(kind), math.nan)
+            worst.append(level + rng.normal(0, 0.3))
+            picked = [k for k in ISSUE_NAMES if rng.random() < 0.4] if level > 1 else []
+            issues.append(";".join(picked))
+    return np.array(t), present, np.array(worst), np.array(issues, dtype=object)
+
+
+def test_fast_follow_equals_the_timeline_on_long_recordings_with_every_kind_of_event():
+    """Not vacuous: these recordings raise every event, repeat and tie alert issues."""
+    rng = np.random.default_rng(7)
+    quick = TemporalSettings(persistence_s=30.0, cooldown_s=60.0, break_after_s=300.0)
+    types, levels = set(), set()
+    for options in (None, quick, TemporalSettings(smoothing_s=0.0, break_after_s=None)):
+        args = random_recording(rng, 20_000)
+        got = follow(*args, options)
+        assert_same_story(got, reference_follow(*args, options))
+        types |= {e.type for e in got.events}
+        levels |= {e.data["level"] for e in got.events if e.type == "alert"}
+    assert types == {"state", "alert", "away", "back", "break"}
+    assert levels == {"cue", "stretch", "break"}
+
+
+def test_alert_issues_are_the_episodes_three_most_common_in_first_seen_order():
+    settings = TemporalSettings(smoothing_s=0.0, drifting_s=1.0, persistence_s=4.0)
+    # Frames 0-1: upright. Then slouched with issue sets whose names tie at 4 counts each,
+    # except "z", which is the most common.
+    sets = ["", "", "c;z", "b", "a;b", "z;a", "z;c", "z", "c", "a", "b;c"]
+    t = [float(i) for i in range(len(sets))]
+    worst = [0.1, 0.1] + [2.0] * (len(sets) - 2)
+    got = follow(t, [True] * len(t), worst, sets, settings)
+    want = reference_follow(t, [True] * len(t), worst, sets, settings)
+    assert_same_story(got, want)
+    alert = next(e for e in got.events if e.type == "alert")
+    assert alert.t_s == 6.0 and alert.data["issues"] == ["z", "c", "b"]
+
+
+def test_fast_follow_raises_like_the_timeline():
+    with pytest.raises(ValueError, match=r"time went backwards: 4\.0 after 5\.0"):
+        follow([0.0, 5.0, 4.0], [True] * 3, [0.1] * 3, [""] * 3)
+    with pytest.raises(ValueError, match="one value per frame"):
+        follow([0.0, 1.0], [True], [0.1, 0.1], ["", ""])
+
+
+def test_fast_follow_of_nothing():
+    story = follow(np.array([]), [], np.array([]), np.array([], dtype=object))
+    assert story.states == [] and story.events == []
+    assert story.time_in == dict.fromkeys(STATES, 0.0)

@@ -1,0 +1,453 @@
+"""HTML/PNG report from a replay folder, built from synthetic outputs (no model needed)."""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import json
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from posturecam.errors import OutputError
+from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats, deviation
+from posturecam.report import (
+    STATE_COLOURS,
+    baseline_bands,
+    clock,
+    duration_text,
+    make_report,
+    share_upright,
+    state_runs,
+)
+from posturecam.report_files import (
+    EVENTS,
+    FRAMES,
+    SUMMARY,
+    write_events,
+    write_frames_csv,
+)
+from posturecam.storage import write_json
+
+pytest.importorskip("matplotlib")
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HEADINGS = [
+    "Score over time",
+    "Metrics against the baseline",
+    "Time per state",
+    "Alerts",
+    "Warnings",
+]
+BASELINE = {
+    "kind": "recording",
+    "window": "first 8 s",
+    "frames": 16,
+    "view": "front",
+    "metrics": {
+        "neck_height": {"centre": 0.54, "spread": 0.003},
+        "head_height": {"centre": 0.78, "spread": 0.006},
+        "ear_span": {"centre": 0.29, "spread": 0.0015},
+        "lateral_offset": {"centre": 0.006, "spread": 0.006},
+    },
+    "settings": {"noise_k": 3.0, "sensitivity": {}},
+}
+ALERTS = [
+    {"t_s": 50.0, "type": "alert", "level": "cue", "issues": ["head_drop"],
+     "stretches": ["chin-tuck"], "message": "For about 1 min your head has dropped."},
+    {"t_s": 95.5, "type": "alert", "level": "stretch", "issues": ["head_drop", "leaning_in"],
+     "stretches": ["doorway-pec-stretch"], "message": "Again."},
+]  # fmt: skip
+
+
+def make_run(folder: Path, source: str = "desk", judged: bool = True, seed: int = 0) -> Path:
+    """A replay folder: upright, drifting, slouching with two alerts, undecided, away, upright."""
+    rng = np.random.default_rng(seed)
+    n = 240
+    t = np.arange(n) * 0.5
+    states = np.array(
+        ["upright"] * 40 + ["drifting"] * 20 + ["slouching"] * 20 + ["alert"] * 60
+        + ["undecided"] * 20 + ["away"] * 20 + ["upright"] * 60
+    )  # fmt: skip
+    unknown = (states == "undecided") | (states == "away")
+    slouched = np.isin(states, ["slouching", "alert"])
+    head = np.where(slouched, 0.6, 0.78) + rng.normal(0, 0.005, n)
+    score = np.where(slouched, 10.0, 95.0) + rng.normal(0, 2, n)
+    metrics = {
+        "head_height": head,
+        "neck_height": np.where(slouched, 0.45, 0.54) + rng.normal(0, 0.004, n),
+        "nose_height": head - 0.25,
+        "ear_span": 0.29 + rng.normal(0, 0.002, n),
+        "lateral_offset": rng.normal(0.006, 0.004, n),
+    }
+    for values in metrics.values():
+        values[unknown] = np.nan
+    score[unknown] = np.nan
+    detected = [s != "away" for s in states]
+    columns: dict[str, Any] = {
+        "frame": np.arange(n),
+        "t_s": t,
+        "source": [f"{source}_{i:04d}.jpg" for i in range(n)],
+        "detected": detected,
+        "view": np.where(states == "away", "", "front"),
+        **metrics,
+        "reason": np.where(states == "undecided", "ears not visible", ""),
+    }
+    if judged:
+        columns.update(
+            score=score,
+            slouched=np.where(unknown, np.nan, slouched.astype(float)),
+            state=states,
+            issues=np.where(slouched, "head_drop", ""),
+        )
+    write_frames_csv(folder / FRAMES, columns)
+    events = [{"t_s": 20.0, "type": "state", "from": "upright", "to": "drifting"}]
+    events += ALERTS if judged else []
+    write_events(folder / EVENTS, events)
+    time_in = {"upright": 50.0, "drifting": 10.0, "slouching": 10.0, "alert": 30.0,
+               "away": 10.0, "undecided": 10.0}  # fmt: skip
+    summary = {
+        "posturecam": "0.1.0",
+        "source": source,
+        "source_kind": "folder",
+        "model": {"variant": "full"},
+        "frames": n,
+        "frames_analysed": n,
+        "frames_detected": int(sum(detected)),
+        "frames_skipped": 0,
+        "duration_s": float(t[-1]),
+        "view": "front",
+        "view_forced": False,
+        "baseline": BASELINE if judged else {"kind": "none"},
+        "warnings": ["the lighting changed at 01:10"],
+        "alerts": ALERTS if judged else [],
+        "time_in_state_s": time_in if judged else None,
+    }
+    write_json(folder / SUMMARY, summary)
+    return folder
+
+
+class Page(HTMLParser):
+    """Collects what the tests look at: tags, headings, images, links, text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str, str]] = []
+        self.h2: list[str] = []
+        self.text: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [(tag, k, v or "") for k, v in attrs]
+        self._in.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._in and self._in[-1] == "h2":
+            self.h2.append(data.strip())
+
+    @property
+    def images(self) -> list[str]:
+        return [v for tag, k, v in self.attrs if tag == "img" and k == "src"]
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(self.text)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "results" / "desk"
+    folder.mkdir(parents=True)
+    return make_run(folder)
+
+
+def test_report_has_sections_and_embedded_pngs(run_dir: Path, tmp_path: Path) -> None:
+    out = make_report(run_dir, tmp_path / "out" / "paper.html")
+    assert out.html == tmp_path / "out" / "paper.html"
+    assert [p.name for p in out.pngs] == [
+        "paper_score.png",
+        "paper_metrics.png",
+        "paper_states.png",
+    ]
+    page = parse(out.html)
+    assert page.h2 == HEADINGS
+    assert len(page.images) == 3
+    files = {p.read_bytes() for p in out.pngs}
+    for src in page.images:
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        data = base64.b64decode(src[len(prefix) :], validate=True)
+        width, height = png_size(data)
+        assert width > 100 and height > 100
+        assert data in files  # the PNG beside the HTML is the one embedded
+    for tag, key, value in page.attrs:
+        if key in ("src", "href"):
+            assert not value.lower().startswith(("http://", "https://", "//")), (tag, value)
+    assert "<link" not in out.html.read_text(encoding="utf-8")
+    assert not {"script", "link", "iframe"} & set(page.tags)
+
+
+def test_header_states_and_alerts_tables(run_dir: Path) -> None:
+    out = make_report(run_dir)
+    assert out.html == run_dir / "report.html"
+    assert all(p.parent == run_dir for p in out.pngs)
+    text = parse(out.html).all_text
+    for expected in ("desk (folder)", "2 min 00 s", "240", "front", "recording (first 8 s)"):
+        assert expected in text
+    assert "posturecam 0.1.0" in text
+    # alerts: time mm:ss, level, issues and stretch names from the catalog
+    assert "00:50" in text and "01:35" in text
+    assert "cue" in text and "stretch" in text
+    assert "head_drop, leaning_in" in text
+    assert "Chin tucks" in text and "Doorway chest stretch (pectoralis minor)" in text
+    # time per state: upright 50 of 100 judged seconds
+    assert "Share upright" in text and "50.0% of the judged time" in text
+    assert "the lighting changed at 01:10" in text
+
+
+def test_malicious_strings_are_escaped(tmp_path: Path) -> None:
+    evil = '<script>alert("x")</script>'
+    folder = make_run(tmp_path / "evil", source=evil)
+    summary = json.loads((folder / SUMMARY).read_text())
+    summary["warnings"] = ['<img src="https://evil.example/x.png" onerror="steal()">']
+    summary["alerts"][0]["level"] = "<b>cue</b>"
+    write_json(folder / SUMMARY, summary)
+    events = [json.loads(line) for line in (folder / EVENTS).read_text().splitlines()]
+    events[1]["issues"] = ["<i>head_drop</i>"]
+    write_events(folder / EVENTS, events)
+    out = make_report(folder)
+    raw = out.html.read_text(encoding="utf-8")
+    page = parse(out.html)
+    assert "script" not in page.tags and "b" not in page.tags and "i" not in page.tags
+    assert len(page.images) == 3  # the warning's <img> stayed text
+    assert evil not in raw and "&lt;script&gt;" in raw
+    assert evil in page.all_text  # shown to the reader as text
+    assert "&lt;i&gt;head_drop&lt;/i&gt;" in raw
+    assert "https://evil" not in [v for _, _, v in page.attrs]
+
+
+def test_report_bytes_are_deterministic(run_dir: Path, tmp_path: Path) -> None:
+    first = make_report(run_dir, tmp_path / "a" / "report.html")
+    second = make_report(run_dir, tmp_path / "b" / "report.html")
+    assert first.html.read_bytes() == second.html.read_bytes()
+    for a, b in zip(first.pngs, second.pngs, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+        assert b"Software" not in a.read_bytes()
+
+
+def test_run_without_baseline(tmp_path: Path) -> None:
+    folder = make_run(tmp_path / "plain", judged=False)
+    out = make_report(folder)
+    page = parse(out.html)
+    assert page.h2 == HEADINGS
+    assert len(page.images) == 3 and all(p.is_file() for p in out.pngs)
+    text = page.all_text
+    assert "No baseline in this run" in text
+    assert "No alerts in this run" in text
+    assert "not judged against a baseline" in text
+
+
+def test_run_without_events_uses_summary_alerts(run_dir: Path) -> None:
+    (run_dir / EVENTS).unlink()
+    text = parse(make_report(run_dir).html).all_text
+    assert "00:50" in text and "Chin tucks" in text
+    assert "No events.jsonl" in text
+
+
+@pytest.mark.parametrize("missing", [None, FRAMES, SUMMARY])
+def test_missing_run_folder_or_files(tmp_path: Path, missing: str | None) -> None:
+    folder = tmp_path / "results"
+    if missing is not None:
+        make_run(folder.parent)  # files in tmp_path; results/ gets a copy without one
+        folder.mkdir()
+        for name in (FRAMES, SUMMARY, EVENTS):
+            if name != missing:
+                shutil.copy(tmp_path / name, folder / name)
+    with pytest.raises(OutputError, match=r"posturecam replay .*--out"):
+        make_report(folder)
+    assert not (folder / "report.html").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"time_in_state_s": "lots"}'])
+def test_unreadable_summary(run_dir: Path, content: str) -> None:
+    (run_dir / SUMMARY).write_text(content, encoding="utf-8")
+    with pytest.raises(OutputError, match=r"summary\.json"):
+        make_report(run_dir)
+
+
+def test_matplotlib_missing(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_matplotlib(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(OutputError, match=r"pip install 'posturecam\[report\]'"):
+        make_report(run_dir)
+    assert not (run_dir / "report.html").exists()
+
+
+def test_score_gaps_stay_gaps(run_dir: Path) -> None:
+    """Undecided frames are NaN in the plotted line, never 0."""
+    from matplotlib.figure import Figure
+
+    from posturecam.report import _draw_score, load_run
+
+    run = load_run(run_dir)
+    fig = Figure()
+    _draw_score(fig, run)
+    line = fig.axes[0].lines[0]
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert np.isnan(y[140:180]).all()
+    assert np.nanmin(y) > 0  # the synthetic scores never reach 0
+    alert_lines = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--"]
+    assert sorted(float(ln.get_xdata()[0]) for ln in alert_lines) == [50.0, 95.5]
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+
+
+def test_bands_follow_the_judge() -> None:
+    """Just inside a band edge is not an issue for the judge; just outside is."""
+    bands = baseline_bands(BASELINE)
+    assert set(bands) == {"neck_height", "head_height", "ear_span", "lateral_offset"}
+    settings = JudgeSettings()
+    by_metric = {r.metric: (k, r) for k, r in DEFAULT_RULES.items() if r.view == "front"}
+    for metric, band in bands.items():
+        issue, rule = by_metric[metric]
+        s = BASELINE["metrics"][metric]
+        stats = MetricStats(s["centre"], s["spread"], 16)
+        limit = settings.threshold(issue, stats.spread, stats.centre)
+        assert band.centre == pytest.approx(stats.centre)
+        assert (band.low is None) == (rule.direction > 0)
+        assert (band.high is None) == (rule.direction < 0)
+        for edge, outward in ((band.low, -1), (band.high, +1)):
+            if edge is None:
+                continue
+            eps = 1e-6 * max(1.0, abs(edge))
+            inside = deviation(np.array([edge - outward * eps]), rule, stats)[0] / limit
+            outside = deviation(np.array([edge + outward * eps]), rule, stats)[0] / limit
+            assert inside < 1.0 < outside, metric
+    # head_drop is relative with a floor of 0.12: the edge is centre * (1 - 0.12)
+    assert bands["head_height"].low == pytest.approx(0.78 * 0.88)
+
+
+def test_bands_respect_sensitivity_and_view() -> None:
+    sensitive = {**BASELINE, "settings": {"noise_k": 3.0, "sensitivity": {"head_drop": 2.0}}}
+    assert baseline_bands(sensitive)["head_height"].low == pytest.approx(0.78 * 0.94)
+    assert baseline_bands({**BASELINE, "view": "side"}) == {}
+    assert baseline_bands({"kind": "none"}) == {}
+    assert baseline_bands(None) == {}
+
+
+def test_state_runs() -> None:
+    t = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    states = ["upright", "upright", "", "alert", "alert", "upright"]
+    assert state_runs(t, states) == [
+        ("upright", 0.0, 2.0),
+        ("alert", 3.0, 5.0),
+        ("upright", 5.0, 6.0),
+    ]
+    assert state_runs(np.array([]), []) == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "00:00"), (75.9, "01:15"), (599.0, "09:59"), (3725.0, "1:02:05")],
+)
+def test_clock(seconds: float, text: str) -> None:
+    assert clock(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(42.25, "42.2 s"), (119.5, "2 min 00 s"), (125.0, "2 min 05 s"), (3720.0, "1 h 02 min")],
+)
+def test_duration_text(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
+
+
+def test_share_upright_ignores_away_and_undecided() -> None:
+    time_in = {"upright": 30.0, "drifting": 10.0, "slouching": 0.0, "alert": 20.0,
+               "away": 500.0, "undecided": 40.0}  # fmt: skip
+    assert share_upright(time_in) == pytest.approx(0.5)
+    assert share_upright({"away": 10.0}) is None
+    assert share_upright(None) is None
+
+
+# --- a real browser, when one is installed ---------------------------------------------------
+
+
+def _browser() -> str | None:
+    names = ("chromium", "chromium-browser", "google-chrome")
+    return next((p for p in map(shutil.which, names) if p), None)
+
+
+@pytest.mark.skipif(_browser() is None, reason="no chromium/google-chrome installed")
+def test_headless_browser_renders_images(run_dir: Path, tmp_path: Path) -> None:
+    """Chromium, offline, shows the embedded plots (the state bars' colours are on screen)."""
+    import cv2
+
+    out = make_report(run_dir)
+    shot = tmp_path / "shot.png"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    url = out.html.as_uri()
+    dom = subprocess.run(
+        [_browser(), *flags, "--dump-dom", url], capture_output=True, text=True, timeout=60
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count('<img src="data:image/png;base64,') == 3
+    done = subprocess.run(
+        [_browser(), *flags, "--window-size=1100,2600", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    image = cv2.imread(str(shot))
+    assert image is not None
+    for state in ("alert", "slouching"):
+        colour = STATE_COLOURS[state]
+        rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+        bgr = np.array(rgb[::-1])
+        close = np.abs(image.astype(int) - bgr).max(axis=2) <= 4
+        assert close.sum() > 500, state  # a full-colour bar of the states plot
