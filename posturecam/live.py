@@ -120,5 +120,3 @@ def describe_control(state: control.Control, now: float | None = None) -> str:
     if state.mode(time.time() if now is None else now) is None:
         return control.describe(state, now)
     return control.describe(state, now) + f"; the running monitor (pid {pid}) releases the camera"
-
-

@@ -357,9 +357,10 @@ def replay(
         "mode": mode,
         "model": model_info or {},
     }
+    analysis = analyse(log, options)  # may refuse (profile of another view): before any write
+    out_dir.mkdir(parents=True, exist_ok=True)
     clear_outputs(out_dir)
     recording.save(out_dir / recording.FILENAME, log, head)
-    analysis = analyse(log, options)
     n = len(log)
     summary = write_run(
         out_dir,

@@ -60,7 +60,9 @@ def original_options(run_dir: Path, summary: dict[str, Any]) -> ReplayOptions:
         baseline_seconds=o.get("baseline_seconds"),
         baseline_frames=o.get("baseline_frames"),
         no_baseline=bool(o.get("no_baseline", False)),
-        temporal=TemporalSettings.from_dict(o["temporal"]) if o.get("temporal") else TemporalSettings(),
+        temporal=TemporalSettings.from_dict(o["temporal"])
+        if o.get("temporal")
+        else TemporalSettings(),
         judge=JudgeSettings.from_dict(o["judge"]) if o.get("judge") else None,
         progress=False,
     )
@@ -105,7 +107,9 @@ def rescore(
     check_out_dir(out, source_id, opts.force)
     analysis = analyse(log, opts)
     clear_outputs(out)
-    head = {k: summary.get(k, meta.get(k)) for k in ("source", "source_path", "source_kind", "mode")}
+    head = {
+        k: summary.get(k, meta.get(k)) for k in ("source", "source_path", "source_kind", "mode")
+    }
     head["model"] = summary.get("model", meta.get("model", {}))
     head["rescored_from"] = str(run_dir.resolve())
     head["recording"] = str(rec_path.resolve())

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from factories import FakePose, front_pose  # noqa: E402
+from factories import FakePose, front_pose
 
-from posturecam import live, profiles  # noqa: E402
-from posturecam.calibration import calibrate  # noqa: E402
-from posturecam.capture import OK, Health  # noqa: E402
-from posturecam.engine import run_pose  # noqa: E402
-from posturecam.settings import MonitorSettings, Settings  # noqa: E402
-from posturecam.types import Frame  # noqa: E402
+from posturecam import live, profiles
+from posturecam.calibration import calibrate
+from posturecam.capture import OK, Health
+from posturecam.engine import run_pose
+from posturecam.settings import MonitorSettings, Settings
+from posturecam.types import Frame
 
 IMG = np.zeros((48, 64, 3), np.uint8)
 

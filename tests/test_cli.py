@@ -139,7 +139,12 @@ def test_replay_writes_all_outputs(fakes, recording, tmp_path, capsys):
     out = tmp_path / "out"
     code, stdout, err = replay(capsys, recording, out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "frames.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "events.jsonl",
+        "frames.csv",
+        "landmarks.npz",
+        "summary.json",
+    ]
     assert (out / "frames.csv").read_text(encoding="utf-8").splitlines()[0] == ",".join(HEADER)
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert all(e["type"] and e["t_s"] >= SLUMP_AT_S for e in events)  # nothing while upright

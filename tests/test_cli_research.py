@@ -31,7 +31,7 @@ def test_replay_keeps_a_versioned_landmark_recording(run_dir):
 
 def test_rescore_with_nothing_changed_reproduces_the_replay(fakes, run_dir, capsys):  # noqa: F811
     made = len(fakes.made)
-    code, out, err = run(capsys, "rescore", run_dir)
+    code, _, err = run(capsys, "rescore", run_dir)
     assert code == 0, err
     assert len(fakes.made) == made  # no model
     new = run_dir / "rescored"
@@ -97,7 +97,7 @@ def test_rescore_never_overwrites_its_own_input(run_dir, capsys):
 
 def test_report_from_the_command_line(run_dir, capsys):
     pytest.importorskip("matplotlib")
-    code, out, err = run(capsys, "report", run_dir)
+    code, _, err = run(capsys, "report", run_dir)
     assert code == 0, err
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in html

@@ -242,8 +242,10 @@ def test_snooze_from_the_preview_key_and_quit(profile):
             self.closed = True
 
     preview = KeyPreview()
-    monitor, _c, _o, _w = make_monitor(frames(("up", 30)), profile, preview=preview,
-                                       commands=commands, watcher=FakeWatcher(lambda c: Control()))  # fmt: skip
+    watcher = FakeWatcher(lambda c: Control())
+    monitor, _c, _o, _w = make_monitor(
+        frames(("up", 30)), profile, preview=preview, commands=commands, watcher=watcher
+    )
     summary = monitor.run()
     assert summary["end_reason"] == "quit"
     assert calls == [("snooze", 1800.0), "pause"]
