@@ -11,7 +11,8 @@ temp dir, then each round times
 * load: ``recording.load`` (file -> LandmarkLog, float64 like run_pose makes);
 * score: ``replay.score`` (metrics, baseline, judgement) against a profile
   calibrated on the first 8 s, as ``posturecam rescore --profile`` does;
-* follow: ``temporal.follow`` (states, alerts, breaks, away/back, time in state).
+* follow: what ``replay.analyse`` adds to the score (what ``posturecam rescore``
+  runs): states, alerts, breaks, away/back and the coach's advice.
 
 Writing frames.csv / events.jsonl is output, not re-scoring, so it is not in
 the total; ``--csv-frames`` (default 100,000) times writing frames.csv for a
@@ -36,10 +37,8 @@ from _common import median
 from posturecam import recording
 from posturecam.calibration import calibrate
 from posturecam.engine import LandmarkLog
-from posturecam.geometry import METRICS
-from posturecam.replay import ReplayOptions, score
+from posturecam.replay import ReplayOptions, analyse, score
 from posturecam.report_files import write_frames_csv
-from posturecam.temporal import follow
 from posturecam.types import LM, NUM_LANDMARKS, LandmarkBatch
 
 TARGET_FRAMES_PER_S = 200_000
@@ -176,59 +175,34 @@ def _head(log: LandmarkLog, stop: int) -> LandmarkLog:
     )
 
 
-def present_of(log: LandmarkLog) -> list[bool | None]:
-    """Per-frame presence as replay passes it: None when the frame itself was unusable."""
-    detected = log.landmarks.detected.tolist()
-    analysed = log.analysed.tolist()
-    return [d if a else None for d, a in zip(detected, analysed, strict=True)]
-
-
 def rescore_once(path: Path, options: ReplayOptions) -> dict:
+    """What `posturecam rescore` computes: load, then metrics, judgement, states and events."""
     t0 = time.perf_counter()
     log, _meta = recording.load(path)
     t1 = time.perf_counter()
-    scored = score(log, options)
+    scored = score(log, options)  # timed alone for the breakdown; analyse() repeats it
     t2 = time.perf_counter()
-    verdict = scored.judgement
-    assert verdict is not None
-    story = follow(log.t_s, present_of(log), verdict.worst, verdict.issues, options.temporal)
+    analysis = analyse(log, options)
     t3 = time.perf_counter()
-    events = story.events
+    verdict = analysis.scored.judgement
+    assert verdict is not None
+    del scored
     return {
         "load_s": t1 - t0,
         "score_s": t2 - t1,
-        "follow_s": t3 - t2,
-        "total_s": t3 - t0,
+        "follow_s": max(0.0, (t3 - t2) - (t2 - t1)),  # states + coached events
+        "total_s": (t1 - t0) + (t3 - t2),
         "frames": len(log),
-        "alerts": sum(e.type == "alert" for e in events),
-        "events": len(events),
+        "alerts": sum(e["type"] == "alert" for e in analysis.events),
+        "events": len(analysis.events),
         "frames_with_issues": int(np.count_nonzero(verdict.issues != "")),
         "share_slouched": float(np.nanmean(verdict.slouched)),
     }
 
 
 def time_csv(log: LandmarkLog, options: ReplayOptions, out: Path) -> float:
-    """Seconds to write frames.csv for ``log`` (already scored and followed)."""
-    scored = score(log, options)
-    verdict = scored.judgement
-    assert verdict is not None
-    present = present_of(log)
-    story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal)
-    metrics = scored.metrics
-    columns = {
-        "frame": log.frame,
-        "t_s": log.t_s,
-        "source": log.name,
-        "detected": present,
-        "view": metrics.view,
-        **{name: metrics[name] for name in METRICS},
-        "reason": metrics.reason,
-        "head_scale": verdict.head_scale,
-        "score": verdict.score,
-        "slouched": verdict.slouched,
-        "state": story.states,
-        "issues": verdict.issues,
-    }
+    """Seconds to write frames.csv for ``log`` (already analysed)."""
+    columns = analyse(log, options).columns
     t0 = time.perf_counter()
     write_frames_csv(out, columns)
     return time.perf_counter() - t0
