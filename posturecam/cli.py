@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from posturecam import __version__, model, profiles, settings, stretches
+from posturecam import __version__, batch, model, profiles, settings, stretches
 from posturecam.calibration import calibrate, collect, describe
 from posturecam.errors import PosturecamError
 from posturecam.geometry import VIEWS
@@ -69,6 +69,115 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_baseline_args(p: argparse.ArgumentParser, default_help: str) -> None:
+    base = p.add_mutually_exclusive_group()
+    base.add_argument("--profile", metavar="NAME|PATH", help="judge against a saved calibration")
+    base.add_argument(
+        "--baseline-seconds",
+        type=_positive_float,
+        metavar="S",
+        help=f"calibrate on the first S seconds of the recording ({default_help})",
+    )
+    base.add_argument(
+        "--baseline-frames",
+        type=_positive_int,
+        metavar="N",
+        help="calibrate on the first N frames of the recording",
+    )
+    base.add_argument("--no-baseline", action="store_true", help="metrics only, no judgement")
+
+
+def _add_research_parsers(sub: argparse._SubParsersAction) -> None:
+    rs = sub.add_parser(
+        "rescore",
+        help="re-score a replay's landmark recording with other settings (no model)",
+        description="Recompute metrics, judgement and alerts from RUN/landmarks.npz. With no "
+        "options it repeats the original run's choices; each option changes one of them. "
+        "Writes frames.csv, events.jsonl and summary.json into --out (default RUN/rescored).",
+    )
+    rs.add_argument("run", metavar="RUN", help="a folder written by `posturecam replay --out`")
+    rs.add_argument("--out", metavar="DIR", help="output folder (default: RUN/rescored)")
+    _add_baseline_args(rs, "default: as the original run")
+    rs.add_argument("--view", choices=VIEWS, help="force the camera view")
+    rs.add_argument(
+        "--settings", metavar="FILE", help="TOML file with [judge] and [temporal] settings"
+    )
+    _add_sensitivity_arg(rs)
+    rs.add_argument("--parquet", action="store_true", help="also write frames.parquet")
+    rs.add_argument("--force", action="store_true", help="replace an output folder of another run")
+    rs.add_argument("--json", action="store_true", help="print the summary on stdout")
+
+    rep = sub.add_parser(
+        "report",
+        help="make a self-contained HTML report (and PNG plots) of a replay",
+        description="Score over time with alerts and state bands, metric traces against the "
+        "baseline band, time per state. Needs matplotlib (pip install 'posturecam[report]').",
+    )
+    rep.add_argument("run", metavar="RUN", help="a folder written by replay or rescore")
+    rep.add_argument(
+        "--html", metavar="FILE", help="where to write the HTML (default RUN/report.html)"
+    )
+
+
+def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
+    mo = sub.add_parser(
+        "monitor",
+        help="watch your posture through the webcam and nudge you when slouching lasts",
+        description="Samples the camera about twice a second (faster while your posture drifts), "
+        "judges it against your calibration and suggests a stretch when slouching persists. "
+        "No image is stored. Settings come from the config file (`posturecam config path`); "
+        "flags override it.",
+    )
+    mo.add_argument("--profile", metavar="NAME|PATH", help="calibration profile (default: default)")
+    mo.add_argument("--source", help="camera index or a video file played at real time (default 0)")
+    mo.add_argument("--rate", type=_positive_float, metavar="HZ", help="base sampling rate (2)")
+    mo.add_argument(
+        "--preview",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a window with landmarks and metrics (keys: q quit, c recalibrate, "
+        "s snooze 30 min, p pause)",
+    )
+    mo.add_argument("--no-notify", action="store_true", help="terminal messages only")
+    mo.add_argument("--recalibrate", action="store_true", help="calibrate before monitoring")
+    mo.add_argument("--config", metavar="FILE", help="use this settings file instead")
+    _add_model_args(mo)
+
+    sn = sub.add_parser(
+        "snooze",
+        help="stop watching for a while (the camera is released)",
+        description="Tell the running monitor to release the camera for a while, e.g. for a "
+        "meeting. A monitor started later also honours it.",
+    )
+    sn.add_argument("duration", nargs="?", default="30m", help="e.g. 30m, 1h, 90s (default 30m)")
+    sub.add_parser("pause", help="stop watching until `posturecam resume` (camera released)")
+    sub.add_parser("resume", help="end a pause or snooze")
+
+    hi = sub.add_parser(
+        "history", help="time monitored, share upright and alerts: today and the last 7 days"
+    )
+    hi.add_argument("--days", type=_positive_int, default=7, help="how many days back (7)")
+    hi.add_argument("--json", action="store_true", help="print JSON")
+
+    rc = sub.add_parser(
+        "record",
+        help="save a frame set (images + manifest.csv) that replay reads",
+        description="The one command that writes images, and only into --out. Ctrl-C stops and "
+        "keeps every frame recorded so far.",
+    )
+    rc.add_argument("--source", default="0", help="camera index or video file (default 0)")
+    rc.add_argument(
+        "--seconds", type=_positive_float, help="stop after S seconds (default: Ctrl-C)"
+    )
+    rc.add_argument("--fps", type=_positive_float, default=5.0, help="frames per second (5)")
+    rc.add_argument("--out", required=True, metavar="DIR", help="folder for the frame set")
+    rc.add_argument("--force", action="store_true", help="replace a recording in --out")
+
+    cf = sub.add_parser("config", help="where the settings file is, and what it says")
+    cf.add_argument("action", choices=("path", "show"))
+    cf.add_argument("--config", metavar="FILE", help="another settings file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="posturecam",
@@ -85,8 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
         "through the same engine as live use. Writes DIR/frames.csv, DIR/events.jsonl and "
         "DIR/summary.json.",
     )
-    rp.add_argument("source", help="image folder or video file")
+    rp.add_argument(
+        "source",
+        nargs="+",
+        help="image folder or video file; several, or a quoted glob like 'C/*/', make a batch "
+        "with one output folder per source under --out",
+    )
     rp.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    rp.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="replay N sources at once in a batch (default: 1)",
+    )
+    rp.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help="where batch workers run: local processes or a Dask cluster (posturecam[dask])",
+    )
+    rp.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    rp.add_argument(
+        "--parquet", action="store_true", help="also write frames.parquet (posturecam[parquet])"
+    )
     rp.add_argument("--json", action="store_true", help="also print the summary on stdout")
     rp.add_argument(
         "--fps", type=_positive_float, help="frame rate of an image folder without manifest.csv"
@@ -99,26 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--view", choices=VIEWS, help="force the camera view (default: detect)")
     rp.add_argument("--force", action="store_true", help="replace an output folder of another run")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
-    base = rp.add_mutually_exclusive_group()
-    base.add_argument("--profile", metavar="NAME|PATH", help="judge against a saved calibration")
-    base.add_argument(
-        "--baseline-seconds",
-        type=_positive_float,
-        metavar="S",
-        help="calibrate on the first S seconds of the recording (default for sequences: 8)",
-    )
-    base.add_argument(
-        "--baseline-frames",
-        type=_positive_int,
-        metavar="N",
-        help="calibrate on the first N frames of the recording",
-    )
-    base.add_argument("--no-baseline", action="store_true", help="metrics only, no judgement")
+    _add_baseline_args(rp, "default for sequences: 8")
     rp.add_argument(
         "--settings", metavar="FILE", help="TOML file with [judge] and [temporal] settings"
     )
     _add_sensitivity_arg(rp)
     _add_model_args(rp)
+
+    _add_research_parsers(sub)
+    _add_live_parsers(sub)
 
     cp = sub.add_parser(
         "calibrate",
@@ -172,12 +292,15 @@ def _model_info(resolved: model.ResolvedModel) -> dict[str, str]:
     return {"variant": resolved.variant, "path": str(resolved.path), "origin": resolved.origin}
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
+def _is_batch(sources: list[str]) -> bool:
+    return len(sources) > 1 or any(ch in s for s in sources for ch in "*?[")
+
+
+def _replay_options(args: argparse.Namespace) -> ReplayOptions:
     profile = profiles.load(args.profile) if args.profile else None
     chosen = settings.load(args.settings) if args.settings else settings.Settings()
     judge_base = chosen.judge or (profile.settings if profile else None)
-    resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
-    options = ReplayOptions(
+    return ReplayOptions(
         view=args.view,
         stills=args.stills,
         fps=args.fps,
@@ -188,11 +311,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
         baseline_seconds=args.baseline_seconds,
         baseline_frames=args.baseline_frames,
         no_baseline=args.no_baseline,
+        parquet=args.parquet,
         temporal=chosen.temporal,
         judge=_judge_settings(judge_base, args.sensitivity),
     )
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    options = _replay_options(args)
+    if args.executor == "dask" and not args.scheduler:
+        raise PosturecamError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
+    if _is_batch(args.source):
+        return _replay_batch(args, options, resolved)
     result = replay(
-        args.source,
+        args.source[0],
         args.out,
         lambda mode: MediaPipePose(resolved.path, mode),
         options,
@@ -206,13 +339,217 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(
             f"{s['source']}: {s['frames']} frames, person found in {s['frames_detected']}, "
             f"{s['frames_skipped']} skipped, view {s['view'] or 'unknown'}, "
-            f"{len(s['alerts'])} alert(s); "
-            f"wrote {out / 'frames.csv'}, {out / 'events.jsonl'}, {out / 'summary.json'}"
+            f"{len(s['alerts'])} alert(s); wrote {out / 'frames.csv'}, "
+            f"{out / 'events.jsonl'}, {out / 'summary.json'} and the landmarks for rescore"
         )
     for item in s["skipped"]:
         print(f"skipped frame {item['frame']} ({item['name']}): {item['reason']}", file=sys.stderr)
     for warning in s["warnings"]:
         print(f"posturecam: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _replay_batch(
+    args: argparse.Namespace, options: ReplayOptions, resolved: model.ResolvedModel
+) -> int:
+    result = batch.run_batch(
+        args.source,
+        Path(args.out),
+        batch.ModelRef(str(resolved.path)),
+        options,
+        _model_info(resolved),
+        workers=args.workers,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
+    if args.json:
+        print(json.dumps(result.items, indent=2))
+    for item in result.items:
+        if item["status"] == "failed":
+            print(f"posturecam: error: {item['source']}: {item['error']}", file=sys.stderr)
+    done = sum(item["status"] != "failed" for item in result.items)
+    resumed = sum(item["status"] == "resumed" for item in result.items)
+    if not args.json:
+        print(
+            f"{done} of {len(result.items)} source(s) replayed into {args.out}/"
+            + (f" ({resumed} already done, kept)" if resumed else "")
+            + f"; see {Path(args.out) / 'batch.json'}"
+        )
+    return 1 if result.failed else 0
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from posturecam.rescore import rescore
+
+    changes: dict = {"force": args.force, "parquet": args.parquet}
+    if args.profile:
+        changes["profile"] = profiles.load(args.profile)
+        changes["profile_ref"] = args.profile
+    elif args.baseline_seconds is not None:
+        changes["baseline_seconds"] = args.baseline_seconds
+    elif args.baseline_frames is not None:
+        changes["baseline_frames"] = args.baseline_frames
+    elif args.no_baseline:
+        changes["no_baseline"] = True
+    if args.view:
+        changes["view"] = args.view
+    if args.settings:
+        chosen = settings.load(args.settings)
+        changes["temporal"] = chosen.temporal
+        if chosen.judge is not None:
+            changes["judge"] = chosen.judge
+    if args.sensitivity:
+        base = changes.get("judge") or (
+            changes["profile"].settings if "profile" in changes else None
+        )
+        changes["judge"] = _judge_settings(base, args.sensitivity)
+    summary = rescore(args.run, args.out, **changes)
+    out = Path(args.out) if args.out else Path(args.run) / "rescored"
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"{summary['source']}: {summary['frames']} frames re-scored, "
+            f"{len(summary['alerts'])} alert(s); wrote {out}/"
+        )
+    for warning in summary["warnings"]:
+        print(f"posturecam: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from posturecam.report import make_report
+
+    files = make_report(Path(args.run), Path(args.html) if args.html else None)
+    print(f"wrote {files.html}")
+    for png in files.pngs:
+        print(f"wrote {png}")
+    return 0
+
+
+def _user_settings(path: str | None) -> settings.Settings:
+    cfg, _path, _existed = settings.load_user(Path(path) if path else None)
+    return cfg
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from posturecam import live
+
+    cfg = _user_settings(args.config)
+    m = cfg.monitor
+    changes: dict = {}
+    if args.profile:
+        changes["profile"] = args.profile
+    if args.source is not None:
+        changes["source"] = args.source
+    if args.rate is not None:
+        changes["rate_hz"] = args.rate
+        changes["max_rate_hz"] = max(m.max_rate_hz, args.rate)
+    if args.preview is not None:
+        changes["preview"] = args.preview
+    if args.no_notify:
+        changes["notify"] = False
+    cfg = replace(cfg, monitor=replace(m, **changes))
+    window = None
+    if cfg.monitor.preview:
+        from posturecam import preview
+
+        if not preview.display_available():  # fail now, not after the calibration
+            raise PosturecamError(preview.NO_WINDOW)
+        window = preview.PreviewWindow()
+    resolved = model.resolve(args.model, args.model_variant)
+    live.run_monitor(
+        cfg,
+        lambda mode: MediaPipePose(resolved.path, mode),
+        recalibrate=args.recalibrate,
+        model_variant=resolved.variant,
+        preview=window,
+    )
+    return 0
+
+
+def _control_command(action: str, args: argparse.Namespace) -> int:
+    from posturecam import control, live
+
+    if action == "snooze":
+        state = control.snooze(control.parse_duration(args.duration))
+    elif action == "pause":
+        state = control.pause()
+    else:
+        state = control.resume()
+    print(live.describe_control(state))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from posturecam.sessionlog import SessionLog, format_history
+
+    with SessionLog.open() as log:
+        days = log.history(days=args.days)
+    if args.json:
+        print(
+            json.dumps(
+                [{**d.__dict__, "date": d.date.isoformat()} for d in days],
+                indent=2,
+            )
+        )
+    else:
+        print(format_history(days))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    import threading
+
+    from posturecam import live
+    from posturecam.capture import open_live
+    from posturecam.record import record
+
+    stop = threading.Event()
+    capture = open_live(args.source)
+
+    def progress(n: int, t: float) -> None:
+        if sys.stderr.isatty():
+            print(f"\rrecorded {n} frames, {t:.1f} s", end="", file=sys.stderr, flush=True)
+
+    try:
+        with live.stop_on_signals(lambda _reason: stop.set()):
+            result = record(
+                capture,
+                args.out,
+                seconds=args.seconds,
+                fps=args.fps,
+                stop=stop,
+                force=args.force,
+                on_frame=progress,
+            )
+    finally:
+        capture.close()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    note = f", {result.skipped} black/frozen frame(s) left out" if result.skipped else ""
+    print(
+        f"recorded {result.frames} frames over {result.duration_s:.1f} s into {result.out_dir}/"
+        f" ({result.end_reason}{note}); replay it with: posturecam replay {result.out_dir} "
+        "--out RESULTS"
+    )
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = Path(args.config) if args.config else settings.config_path()
+    if args.action == "path":
+        print(path)
+        return 0
+    cfg, path, existed = settings.load_user(path)
+    if not existed:
+        print(f"# {path} does not exist: these are the defaults; save this text there to edit.")
+    else:
+        print(f"# effective settings from {path}")
+    print(settings.show(cfg))
     return 0
 
 
@@ -270,6 +607,15 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "replay": cmd_replay,
+    "rescore": cmd_rescore,
+    "report": cmd_report,
+    "monitor": cmd_monitor,
+    "snooze": lambda args: _control_command("snooze", args),
+    "pause": lambda args: _control_command("pause", args),
+    "resume": lambda args: _control_command("resume", args),
+    "history": cmd_history,
+    "record": cmd_record,
+    "config": cmd_config,
     "calibrate": cmd_calibrate,
     "stretches": cmd_stretches,
     "model": cmd_model,

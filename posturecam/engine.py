@@ -134,20 +134,24 @@ def prefetch(frames: Iterable[Frame], depth: int = 4) -> Iterator[Frame]:
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(item: object) -> bool:
+        """Hand over unless the consumer has gone: never block on a queue nobody reads."""
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for frame in frames:
-                while not stop.is_set():
-                    try:
-                        q.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(frame):
                     return
-            q.put(_DONE)
+            put(_DONE)
         except BaseException as exc:  # re-raised in the consumer
-            q.put(exc)
+            put(exc)
 
     worker = threading.Thread(target=produce, name="posturecam-decode", daemon=True)
     worker.start()

@@ -345,7 +345,11 @@ def replay(
                         on_frame()
 
                 frames = prefetch(src) if src.kind != "camera" else src
-                log = run_pose(frames, estimator, on_frame=tick)
+                try:
+                    log = run_pose(frames, estimator, on_frame=tick)
+                finally:
+                    if frames is not src:
+                        frames.close()  # stop the decode thread before the source closes
         finally:
             estimator.close()
         src_name, src_kind, ignored = src.name, src.kind, list(src.ignored)

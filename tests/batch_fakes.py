@@ -1,0 +1,77 @@
+"""Picklable stand-ins for the model, for batch tests that run in other processes.
+
+Worker processes (spawn) and Dask workers re-import this module by name, so
+everything here is top-level and deterministic: landmarks depend only on the
+frame's pixels and index, never on which process computes them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from factories import front_pose
+
+from posturecam.types import Frame, Landmarks
+
+UPRIGHT_LEVEL = 200  # grey level of frames where the person sits upright
+SLUMPED_LEVEL = 60  # ...and where the head has dropped
+
+
+def nose_height_for(level: float) -> float:
+    """Bright frames are upright (0.75), dark ones slumped (0.45), linear between."""
+    share = np.clip((level - SLUMPED_LEVEL) / (UPRIGHT_LEVEL - SLUMPED_LEVEL), 0.0, 1.0)
+    return float(0.45 + 0.30 * share)
+
+
+@dataclass(frozen=True)
+class PixelPose:
+    """Estimator factory: ``factory(mode)`` gives a fake whose pose follows frame brightness.
+
+    ``calls``: a file that gets one line per estimator made (one per source run);
+    ``interrupt_on`` / ``fail_on`` / ``hang_on``: raise KeyboardInterrupt / raise
+    RuntimeError / sleep a minute on the first frame whose name contains this text.
+    """
+
+    calls: str = ""
+    interrupt_on: str = ""
+    fail_on: str = ""
+    hang_on: str = ""
+
+    def __call__(self, mode: str) -> PixelEstimator:
+        if self.calls:
+            with open(self.calls, "a", encoding="utf-8") as fh:
+                fh.write(f"{mode} {os.getpid()}\n")
+        return PixelEstimator(self)
+
+
+class PixelEstimator:
+    def __init__(self, factory: PixelPose) -> None:
+        self.factory = factory
+        self.closed = False
+
+    def detect(self, frame: Frame) -> Landmarks:
+        assert frame.image is not None
+        if self.factory.interrupt_on and self.factory.interrupt_on in frame.name:
+            raise KeyboardInterrupt
+        if self.factory.fail_on and self.factory.fail_on in frame.name:
+            raise RuntimeError(f"fake model broke on {frame.name}")
+        if self.factory.hang_on and self.factory.hang_on in frame.name:
+            time.sleep(60)
+        h, w = frame.image.shape[:2]
+        rng = np.random.default_rng(frame.index)
+        nose = nose_height_for(float(frame.image.mean()))
+        return front_pose(nose_height=nose, jitter=1.0, rng=rng, image_size=(w, h))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def calls_made(path: str) -> int:
+    """How many estimators a ``PixelPose(calls=path)`` made (0 if none)."""
+    if not os.path.exists(path):
+        return 0
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
