@@ -10,8 +10,12 @@ temp dir, then alternates, round by round:
   ``MediaPipePose`` adapter -- decoding, adapter, geometry, judgement and
   writing the outputs included.
 
-Both get one untimed warm-up pass first. Prints human-readable lines and, as
-its last line, one JSON object with the medians, their ratio and every run.
+Both get one untimed warm-up pass first. Then a batch of ``--batch-sources``
+copies of a ``--batch-frames`` sequence (default 4 x 300 = 1200 frames) is
+replayed with ``posturecam.batch.run_batch`` by 1 worker and by 2 worker
+processes, interleaved round by round; the speed-up includes starting the
+workers and loading the model in each. Prints human-readable lines and, as its
+last line, one JSON object with the medians, their ratios and every run.
 
     POSTURECAM_MODEL=/path/pose_landmarker_full.task \\
         python benchmarks/replay_throughput.py [--frames 360] [--source video|folder]
@@ -34,11 +38,13 @@ import cv2
 import numpy as np
 from _common import decode_all, make_sequence, median
 
+from posturecam.batch import ModelRef, run_batch
 from posturecam.model import resolve
 from posturecam.pose import MediaPipePose, quiet_native_stderr
 from posturecam.replay import ReplayOptions, replay
 
 TARGET_RATIO = 0.90
+TARGET_SPEEDUP = 1.6
 
 
 def video_timestamps_ms(times_s: list[float]) -> list[int]:
@@ -111,6 +117,25 @@ def run_replay(model_path: Path, source: Path, out_dir: Path) -> dict:
     }
 
 
+def run_batch_timed(model_path: Path, sources: list[Path], out_dir: Path, workers: int) -> dict:
+    """A whole batch: spawning workers, loading the model per source, writing outputs."""
+    t0 = time.perf_counter()
+    result = run_batch(
+        [str(s) for s in sources],
+        out_dir,
+        ModelRef(str(model_path)),
+        ReplayOptions(progress=False),
+        {"variant": "bench"},
+        workers=workers,
+        progress=False,
+    )
+    seconds = time.perf_counter() - t0
+    if result.failed:
+        raise SystemExit(f"batch failed: {result.failed}")
+    frames = sum(item["frames"] for item in result.items)
+    return {"seconds": seconds, "fps": frames / seconds, "frames": frames, "workers": workers}
+
+
 def profile_replay(model_path: Path, source: Path, out_dir: Path, top: int) -> None:
     """cProfile one replay and print where the time goes (tottime and cumulative)."""
     prof = cProfile.Profile()
@@ -137,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved reference/replay rounds")
     ap.add_argument("--warmup", type=int, default=30, help="frames in the untimed warm-up")
     ap.add_argument("--model", help="pose model .task (default: posturecam.model.resolve())")
+    ap.add_argument("--batch-sources", type=int, default=4, help="sources in the batch part")
+    ap.add_argument("--batch-frames", type=int, default=300, help="frames per batch source")
     ap.add_argument(
         "--profile",
         type=int,
@@ -198,6 +225,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rep['detected']} detected) | ratio {rep['fps'] / ref['fps']:.3f}"
             )
 
+        batch_sources = [
+            make_sequence(tmp / f"batch{k}{suffix}", args.batch_frames, kind=args.source,
+                          fps=args.fps)
+            for k in range(args.batch_sources)
+        ]  # fmt: skip
+        serial: list[dict] = []
+        parallel: list[dict] = []
+        for r in range(args.rounds):
+            one = run_batch_timed(model_path, batch_sources, tmp / f"batch1-{r}", 1)
+            two = run_batch_timed(model_path, batch_sources, tmp / f"batch2-{r}", 2)
+            serial.append(one)
+            parallel.append(two)
+            print(
+                f"batch round {r + 1}/{args.rounds}: {one['frames']} frames in "
+                f"{args.batch_sources} sources | 1 worker {one['fps']:6.2f} fps "
+                f"({one['seconds']:.2f} s) | 2 workers {two['fps']:6.2f} fps "
+                f"({two['seconds']:.2f} s) | speed-up {one['seconds'] / two['seconds']:.2f}"
+            )
+
         if args.profile:
             profile_replay(model_path, source, tmp / "out-profile", args.profile)
 
@@ -214,6 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         f"replay time outside the estimator: median {median(overhead):.3f} s "
         f"= {median(overhead) / args.frames * 1000:.2f} ms/frame"
     )
+    speedup = median([a["seconds"] / b["seconds"] for a, b in zip(serial, parallel, strict=True)])
+    print(
+        f"batch: 2 workers vs 1, median speed-up {speedup:.2f} "
+        f"(target >= {TARGET_SPEEDUP}: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
+        f"2 workers reach {median([b['fps'] for b in parallel]) / mediapipe_fps:.2f}x the "
+        "bare model's single-stream speed"
+    )
     summary = {
         "replay_fps": round(replay_fps, 3),
         "mediapipe_fps": round(mediapipe_fps, 3),
@@ -225,6 +278,16 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "decode_s": round(decode_s, 4),
         "target_ratio": TARGET_RATIO,
+        "overhead_ms_per_frame": round(median(overhead) / args.frames * 1000, 3),
+        "batch_frames": serial[0]["frames"],
+        "batch_sources": args.batch_sources,
+        "batch_1_worker_fps": round(median([a["fps"] for a in serial]), 3),
+        "batch_2_workers_fps": round(median([b["fps"] for b in parallel]), 3),
+        "batch_speedup": round(speedup, 3),
+        "target_speedup": TARGET_SPEEDUP,
+        "speedup_per_round": [
+            round(a["seconds"] / b["seconds"], 3) for a, b in zip(serial, parallel, strict=True)
+        ],
         "ratio_per_round": [round(p["fps"] / q["fps"], 4) for p, q in zip(reps, refs, strict=True)],
         "mediapipe_runs": [_rounded(x) for x in refs],
         "replay_runs": [_rounded(x) for x in reps],
