@@ -31,7 +31,7 @@ from posturecam.notify import NotificationHub
 from posturecam.overlay import OverlayInfo, draw_overlay
 from posturecam.pose import PoseEstimator
 from posturecam.profiles import Profile
-from posturecam.sessionlog import SessionLog
+from posturecam.sessionlog import SessionLog, format_duration
 from posturecam.temporal import (
     ALERT,
     DRIFTING,
@@ -125,13 +125,6 @@ class SessionTotals:
             "share_upright": round(self.time_in[UPRIGHT] / judged, 3) if judged else None,
             "slouched_s": round(self.slouched_s, 1),
         }
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
 
 
 def summary_text(totals: SessionTotals, duration_s: float) -> str:

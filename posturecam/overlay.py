@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from posturecam.geometry import MIN_VISIBILITY, SIDE, near_side
+from posturecam.sessionlog import format_duration
 from posturecam.types import LM, LandmarkBatch, Landmarks
 
 # BGR colours.
@@ -71,18 +72,6 @@ def format_value(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "--"
     return f"{value:.3g}"
-
-
-def format_duration(seconds: float) -> str:
-    """Short human duration: "45 s", "12 min", "1 h 05 min"."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "--"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def panel_lines(info: OverlayInfo, detected: bool = True) -> list[str]:

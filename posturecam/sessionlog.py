@@ -18,8 +18,8 @@ import contextlib
 import json
 import math
 import sqlite3
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -113,23 +113,6 @@ class DaySummary:
     slouched_s: float
     alerts: int
     sessions: int
-
-
-@dataclass(frozen=True)
-class SessionTotals:
-    """What one session added up to, for the summary printed at shutdown."""
-
-    session_id: int
-    started_at: float
-    ended_at: float | None
-    end_reason: str | None
-    monitored_s: float
-    judged_s: float
-    upright_s: float
-    share_upright: float | None
-    slouched_s: float
-    alerts: int
-    time_in: Mapping[str, float] = field(default_factory=dict)
 
 
 def _share(upright_s: float, judged_s: float) -> float | None:
@@ -332,41 +315,6 @@ class SessionLog:
             slouched_s=slouched,
             alerts=alerts,
             sessions=sessions,
-        )
-
-    def session_summary(self, session_id: int) -> SessionTotals:
-        with self._reading("summarise the session"), _transaction(self._conn):
-            row = self._conn.execute(
-                "SELECT started_at, ended_at, end_reason FROM sessions WHERE id = ?",
-                (session_id,),
-            ).fetchone()
-            if row is None:
-                raise SessionLogError(f"the session log has no session {session_id}")
-            monitored, judged, upright, slouched = self._conn.execute(
-                _TOTALS_SQL + " WHERE session_id = ?", (session_id,)
-            ).fetchone()
-            alerts = self._conn.execute(
-                "SELECT COUNT(*) FROM events WHERE session_id = ? AND type = 'alert'",
-                (session_id,),
-            ).fetchone()[0]
-            time_in = dict(
-                self._conn.execute(
-                    "SELECT state, SUM(dt_s) FROM samples WHERE session_id = ? GROUP BY state",
-                    (session_id,),
-                ).fetchall()
-            )
-        return SessionTotals(
-            session_id=session_id,
-            started_at=row[0],
-            ended_at=row[1],
-            end_reason=row[2],
-            monitored_s=monitored,
-            judged_s=judged,
-            upright_s=upright,
-            share_upright=_share(upright, judged),
-            slouched_s=slouched,
-            alerts=alerts,
-            time_in=time_in,
         )
 
     # ------------------------------------------------------------------ helpers

@@ -18,7 +18,6 @@ from posturecam.monitor import (
     Monitor,
     MonitorOptions,
     StatusLine,
-    format_duration,
     judge_frame,
 )
 from posturecam.sessionlog import SessionLog
@@ -283,13 +282,6 @@ def test_stop_from_another_thread_ends_cleanly(profile, tmp_path):
     assert summary["end_reason"] == "terminated"
     assert row[0] is not None and row[1] == "terminated"
     assert not capture.running and "session" in out.getvalue()
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (59.4, "59s"), (61, "1m01s"), (3600 * 2 + 65, "2h01m")]
-)
-def test_format_duration(seconds, text):
-    assert format_duration(seconds) == text
 
 
 def test_status_line_on_a_pipe_prints_changes_only():

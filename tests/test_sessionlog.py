@@ -163,7 +163,7 @@ def test_reopening_keeps_data(tmp_path):
         sid = log.start_session(100.0, "laptop", "camera 0", {"rate": 2})
         log.add_sample(sid, 101.0, 1.0, 1.0, "upright", 90.0, True)
     with SessionLog.open(path) as log:
-        assert log.session_summary(sid).upright_s == 1.0
+        assert log.history(1, now=101.0)[0].upright_s == 1.0
 
 
 # ---------------------------------------------------------------------- round trips
@@ -207,29 +207,6 @@ def test_unknown_state_is_a_programming_error(log):
     sid = log.start_session(1000.0, "", "", {})
     with pytest.raises(ValueError, match="unknown sample state 'slouched'"):
         log.add_sample(sid, 1001.0, 1.0, 1.0, "slouched", 80.0, True)
-
-
-def test_session_summary(log):
-    sid = log.start_session(1000.0, "laptop", "camera 0", {})
-    add_run(log, sid, 1000.0, [("upright", 3, 10.0), ("alert", 1, 5.0), ("paused", 2, 30.0)])
-    log.add_event(sid, 1020.0, 20.0, "alert", {})
-    log.add_event(sid, 1021.0, 21.0, "break", {})
-    other = log.start_session(2000.0, "", "", {})
-    add_run(log, other, 2000.0, [("slouching", 4, 1.0)])
-    log.end_session(sid, 1200.0, "stopped", {})
-
-    totals = log.session_summary(sid)
-    assert (totals.started_at, totals.ended_at) == (1000.0, 1200.0)
-    assert totals.monitored_s == 35.0 and totals.judged_s == 35.0
-    assert totals.upright_s == 30.0 and totals.slouched_s == 5.0
-    assert totals.share_upright == pytest.approx(30 / 35)
-    assert totals.alerts == 1
-    assert dict(totals.time_in) == {"upright": 30.0, "alert": 5.0, "paused": 60.0}
-    with pytest.raises(SessionLogError, match="no session 99"):
-        log.session_summary(99)
-
-
-# ---------------------------------------------------------------------- history
 
 
 def build_week(log: SessionLog) -> None:
