@@ -330,6 +330,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         lambda mode: MediaPipePose(resolved.path, mode),
         options,
         model_info=_model_info(resolved),
+        extra_summary={"run_key": batch.run_key(options, _model_info(resolved))},
     )
     s = result.summary
     out = Path(args.out)

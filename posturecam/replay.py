@@ -141,8 +141,14 @@ class ReplayResult:
 EstimatorFactory = Callable[[str], PoseEstimator]
 
 
-def check_out_dir(out_dir: Path, source_id: str, force: bool) -> None:
-    """Refuse to mix two runs in one folder: a different run is replaced only with --force."""
+def check_out_dir(
+    out_dir: Path, source_id: str, force: bool, run_key: str | None = None
+) -> None:
+    """Refuse to mix two runs in one folder: a different run is replaced only with --force.
+
+    The same source replayed again with the same ``run_key`` (options, model,
+    version) may refresh its folder; with another key it is another run.
+    """
     summary = out_dir / SUMMARY
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"--out {out_dir} is a file, not a folder; choose a folder name.")
@@ -150,11 +156,18 @@ def check_out_dir(out_dir: Path, source_id: str, force: bool) -> None:
         return
     if summary.exists():
         try:
-            previous = json.loads(summary.read_text(encoding="utf-8")).get("source_path")
+            old = json.loads(summary.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            previous = None
+            old = {}
+        previous = old.get("source_path")
         if previous == source_id:
-            return
+            if run_key is None or old.get("run_key") in (None, run_key):
+                return
+            raise OutputError(
+                f"{out_dir} already holds a run of this source with other options, model or "
+                "posturecam version; choose another --out folder, pass --force to replace it, "
+                "or use `posturecam rescore` to try other settings"
+            )
         raise OutputError(
             f"{out_dir} already holds the results of another run ({previous or 'unreadable'}); "
             "choose another --out folder or pass --force to replace it."
@@ -325,7 +338,7 @@ def replay(
     """
     out_dir = Path(out_dir)
     source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
-    check_out_dir(out_dir, source_id, options.force)
+    check_out_dir(out_dir, source_id, options.force, (extra_summary or {}).get("run_key"))
     mode = IMAGE if options.stills else VIDEO
     started = time.perf_counter()
     with open_source(source, fps=options.fps, stills=options.stills) as src:

@@ -526,7 +526,18 @@ def test_output_folder_of_another_run_is_protected(fakes, recording, tmp_path, c
 def test_same_source_may_be_rerun_into_its_folder(fakes, recording, tmp_path, capsys):
     out = tmp_path / "out"
     assert replay(capsys, recording, out)[0] == 0
+    code, _, err = replay(capsys, recording, out)
+    assert code == 0, err
+
+
+def test_same_source_with_other_options_is_another_run(fakes, recording, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert replay(capsys, recording, out)[0] == 0
+    before = snapshot(out)
     code, _, err = replay(capsys, recording, out, "--baseline-frames", "4")
+    assert_error(code, err, "other options", "--force", "rescore")
+    assert snapshot(out) == before
+    code, _, err = replay(capsys, recording, out, "--baseline-frames", "4", "--force")
     assert code == 0, err
     assert summary_of(out)["baseline"]["frames"] == 4
 
