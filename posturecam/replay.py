@@ -141,9 +141,7 @@ class ReplayResult:
 EstimatorFactory = Callable[[str], PoseEstimator]
 
 
-def check_out_dir(
-    out_dir: Path, source_id: str, force: bool, run_key: str | None = None
-) -> None:
+def check_out_dir(out_dir: Path, source_id: str, force: bool, run_key: str | None = None) -> None:
     """Refuse to mix two runs in one folder: a different run is replaced only with --force.
 
     The same source replayed again with the same ``run_key`` (options, model,
