@@ -441,19 +441,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     cfg = _user_settings(args.config)
     m = cfg.monitor
-    changes: dict = {}
-    if args.profile:
-        changes["profile"] = args.profile
-    if args.source is not None:
-        changes["source"] = args.source
-    if args.rate is not None:
-        changes["rate_hz"] = args.rate
-        changes["max_rate_hz"] = max(m.max_rate_hz, args.rate)
-    if args.preview is not None:
-        changes["preview"] = args.preview
-    if args.no_notify:
-        changes["notify"] = False
-    cfg = replace(cfg, monitor=replace(m, **changes))
+    monitor = m.updated(
+        profile=args.profile,
+        source=args.source,
+        rate_hz=args.rate,
+        max_rate_hz=max(m.max_rate_hz, args.rate) if args.rate is not None else None,
+        preview=args.preview,
+        notify=False if args.no_notify else None,
+    )
+    cfg = replace(cfg, monitor=monitor)
     window = None
     if cfg.monitor.preview:
         from posturecam import preview

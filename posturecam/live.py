@@ -17,7 +17,6 @@ from typing import Any
 
 from posturecam import control, profiles
 from posturecam.capture import LiveCapture, open_live
-from posturecam.judge import JudgeSettings
 from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
 from posturecam.notify import make_notifier
 from posturecam.pose import VIDEO, PoseEstimator
@@ -62,7 +61,6 @@ def run_monitor(
     model_variant: str = "",
     capture: LiveCapture | None = None,
     preview: Any = None,
-    judge: JudgeSettings | None = None,
     stream: Any = None,
 ) -> dict[str, Any]:
     """Run one monitoring session with ``cfg.monitor``; returns the session summary."""
@@ -79,10 +77,10 @@ def run_monitor(
         )
     options = MonitorOptions(
         rate_hz=m.rate_hz,
-        max_rate_hz=max(m.max_rate_hz, m.rate_hz),
+        max_rate_hz=m.max_rate_hz,
         snooze_s=m.snooze_minutes * 60.0,
         temporal=cfg.temporal,
-        judge=judge or cfg.judge,
+        judge=cfg.judge,
     )
     with control.monitor_lock():
         cap = capture or open_live(m.source)

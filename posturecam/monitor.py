@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 
@@ -36,7 +36,6 @@ from posturecam.temporal import (
     ALERT,
     DRIFTING,
     SLOUCHING,
-    STATES,
     UPRIGHT,
     PostureTimeline,
     Step,
@@ -102,8 +101,6 @@ class SessionTotals:
     time_in: Counter = field(default_factory=Counter)
     alerts: int = 0
     frames: int = 0
-    started_t: float | None = None
-    last_t: float | None = None
 
     def add(self, time_in: dict[str, float]) -> None:
         self.time_in.update(time_in)
@@ -172,7 +169,7 @@ class StatusLine:
         self._last = ""
 
 
-class Preview:
+class Preview(Protocol):
     """What the loop needs of a preview window (posturecam.preview.PreviewWindow)."""
 
     def show(self, image: np.ndarray) -> str | None: ...
@@ -512,6 +509,3 @@ def _jsonable(options: MonitorOptions) -> dict[str, Any]:
         "temporal": options.temporal.to_dict(),
         "judge": options.judge.to_dict() if options.judge else None,
     }
-
-
-__all__ = ["STATES", "Monitor", "MonitorOptions", "judge_frame", "summary_text"]
