@@ -13,7 +13,16 @@ from tqdm import tqdm
 from posturecam.engine import LandmarkLog, measure, run_pose
 from posturecam.errors import CalibrationError
 from posturecam.geometry import FRONT, METRICS, MetricTable
-from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats
+from posturecam.judge import (
+    DEFAULT_RULES,
+    EVIDENCE,
+    Baseline,
+    JudgeSettings,
+    MetricStats,
+    limits,
+    slouch_evidence,
+    slouch_limit,
+)
 from posturecam.pose import IMAGE, VIDEO, PoseEstimator
 from posturecam.profiles import Profile
 from posturecam.sources import open_source
@@ -86,8 +95,30 @@ def make_baseline(
             f"you moved a lot during calibration ({key} varied by {steady:.2f}): sit upright "
             "and still, then try again."
         )
-    used = {r.metric for r in DEFAULT_RULES.values() if r.view == chosen} | {"ear_span"}
-    return chosen, {k: v for k, v in stats.items() if k in used and v.n > 0}
+    return chosen, {k: v for k, v in stats.items() if k in used_metrics(chosen) and v.n > 0}
+
+
+def used_metrics(view: str) -> set[str]:
+    """Metrics a baseline keeps: what judgement, evidence and setup checks read."""
+    used = {r.metric for r in DEFAULT_RULES.values() if r.view == view} | {"ear_span"}
+    if view == FRONT:
+        used |= set(EVIDENCE) | {"shoulder_span", "shoulder_x", "shoulder_y"}
+    return used
+
+
+def samples_of(metrics: MetricTable, view: str, limit: int = 400) -> dict[str, np.ndarray]:
+    """The frames' values of the evidence metrics, kept with a baseline (at most ``limit``)."""
+    seen = metrics.view == view
+    keep = set(EVIDENCE) if view == FRONT else set()
+    return {k: np.asarray(metrics[k][seen][-limit:], float) for k in sorted(keep)}
+
+
+def baseline_of(
+    metrics: MetricTable, view: str | None = None, min_frames: int = MIN_FRAMES
+) -> Baseline:
+    """``make_baseline`` plus the calibration frames themselves, for threshold placement."""
+    chosen, stats = make_baseline(metrics, view, min_frames)
+    return Baseline(chosen, stats, upright=samples_of(metrics, chosen))
 
 
 def collect(
@@ -99,12 +130,13 @@ def collect(
     fps: float | None = None,
     progress: bool = True,
     countdown: float = 3.0,
+    prompt: str = "Sit upright and look at the screen",
 ) -> tuple[LandmarkLog, str]:
     """Run the model over the calibration frames: a time window, a frame count or all stills."""
     with open_source(source, fps=fps, stills=stills) as src:
         if src.kind == "camera" and countdown > 0:
             for left in range(int(countdown), 0, -1):
-                print(f"Sit upright and look at the screen... {left}", file=sys.stderr, flush=True)
+                print(f"{prompt}... {left}", file=sys.stderr, flush=True)
                 time.sleep(1.0)
         limit_s = None if (stills and seconds is None) or frames is not None else (seconds or 8.0)
         chosen: Iterable[Frame] = src
@@ -140,7 +172,8 @@ def calibrate(
 
     Chosen stills may be few (even one photo); a live calibration may not.
     """
-    chosen, stats = make_baseline(measure(log, view), view, 1 if stills else MIN_FRAMES)
+    table = measure(log, view)
+    chosen, stats = make_baseline(table, view, 1 if stills else MIN_FRAMES)
     sizes = [(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w]
     size = max(set(sizes), key=sizes.count) if sizes else (0, 0)
     return Profile(
@@ -152,7 +185,43 @@ def calibrate(
         frames=int(log.analysed.sum()),
         source=source_name,
         settings=settings or JudgeSettings(),
+        examples={"upright": samples_of(table, chosen)},
     )
+
+
+def add_slouch(profile: Profile, log: LandmarkLog, stills: bool = False) -> Profile:
+    """Two-point calibration: the person's own slouch, kept beside the upright frames.
+
+    Refused (nothing saved) when the slouch frames cannot be measured or do
+    not differ from upright beyond what the upright frames already vary.
+    """
+    table = measure(log, profile.view)
+    seen = table.view == profile.view
+    n = len(table)
+    if n < (1 if stills else MIN_FRAMES) or seen.mean() < MIN_DETECTED:
+        raise CalibrationError(
+            f"a person was found in only {int(seen.sum())} of {n} slouch frames: stay in the "
+            "frame, head and both shoulders showing, and try the slouch step again."
+        )
+    samples = samples_of(table, profile.view)
+    with_slouch = profile.with_examples("slouch", samples)
+    settings = profile.settings
+    one_point, _ = slouch_limit(profile.baseline(), settings)
+    base = with_slouch.baseline()
+    ev = slouch_evidence(samples, base.centres(), settings.weights) if samples else np.array([])
+    ev = ev[np.isfinite(ev)]
+    if ev.size == 0:
+        raise CalibrationError(
+            "your head and shoulders were not measurable in the slouch frames: face the "
+            "camera, keep them in view, and try the slouch step again."
+        )
+    if float(np.median(ev)) <= one_point:
+        raise CalibrationError(
+            "your slouch looked like your upright posture (the difference was within how "
+            "much you moved while upright): sit the way you do when tired, head and shoulders "
+            "dropped, and try again; or calibrate without the slouch step."
+        )
+    return with_slouch
 
 
 def describe(profile: Profile) -> str:
@@ -168,4 +237,12 @@ def describe(profile: Profile) -> str:
         if name in profile.metrics and name != key:
             s = profile.metrics[name]
             lines.append(f"  {name}: {s.centre:.3f} (spread {s.spread:.3f})")
+    lim = limits(profile.baseline(), profile.settings)
+    if np.isfinite(lim.slouch):
+        how = {
+            "spread": "from how much you moved while upright",
+            "two-point": "between your upright and your slouch",
+            "feedback": "moved by your feedback",
+        }[lim.placed_by]
+        lines.append(f"  slouch threshold: {lim.slouch:.3f} ({how})")
     return "\n".join(lines)

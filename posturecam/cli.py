@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from posturecam import __version__, batch, model, profiles, settings, stretches
-from posturecam.calibration import calibrate, collect, describe
+from posturecam.calibration import add_slouch, calibrate, collect, describe
 from posturecam.errors import PosturecamError
 from posturecam.geometry import VIEWS
 from posturecam.judge import JudgeSettings
@@ -178,6 +178,49 @@ def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
     cf.add_argument("--config", metavar="FILE", help="another settings file")
 
 
+# ---------------------------------------------------------------------- feedback
+
+
+def _add_feedback_parser(sub: argparse._SubParsersAction) -> None:
+    fb = sub.add_parser(
+        "feedback",
+        help="tell the running monitor it was wrong (or undo that): it adapts your profile",
+        description="not-slouching: the last alert (or the last 30 s) was not a slouch, so the "
+        "threshold moves above it. slouching: you are slouching now (the last 5 s). undo: "
+        "restore the profile as it was before the last feedback. The running monitor applies "
+        "it and saves the profile.",
+    )
+    fb.add_argument("action", choices=("not-slouching", "slouching", "undo"))
+    fb.add_argument(
+        "--wait",
+        type=_positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long to wait for the monitor's answer (default: %(default)s)",
+    )
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from posturecam import control, feedback
+
+    if control.running_monitor() is None:
+        raise feedback.FeedbackError(
+            "no monitor is running, so there is nothing to give feedback to; start one with "
+            "`posturecam monitor`"
+        )
+    request = feedback.send(args.action, args.wait)
+    ack = feedback.wait_for_ack(request.id, args.wait)
+    if ack is None:
+        raise feedback.FeedbackError(
+            f"no monitor answered within {args.wait:g} s; it may be calibrating or busy, so "
+            "try again in a moment (the request expires unanswered)"
+        )
+    if not ack.ok:
+        raise feedback.FeedbackError(ack.message)
+    print(ack.message)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="posturecam",
@@ -239,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_research_parsers(sub)
     _add_live_parsers(sub)
+    _add_feedback_parser(sub)
 
     cp = sub.add_parser(
         "calibrate",
@@ -264,6 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a profile of another view with this name"
     )
     cp.add_argument("--no-progress", action="store_true", help="no progress bar or countdown")
+    slouch = cp.add_mutually_exclusive_group()
+    slouch.add_argument(
+        "--with-slouch",
+        action="store_true",
+        help="two-point calibration: after the upright phase, show your usual slouch",
+    )
+    slouch.add_argument(
+        "--slouch-source",
+        metavar="PATH",
+        help="two-point calibration from recorded frames of your usual slouch "
+        "(a folder, read as stills with --stills, or a video)",
+    )
+    cp.add_argument(
+        "--slouch-seconds",
+        type=_positive_float,
+        default=5.0,
+        help="length of the slouch phase (default: %(default)s s)",
+    )
     _add_sensitivity_arg(cp)
     _add_model_args(cp)
 
@@ -569,6 +631,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     profile = calibrate(
         log, name, source_name, args.view, resolved.variant, judge_settings, stills=args.stills
     )
+    slouch_source = args.slouch_source or (args.source if args.with_slouch else None)
+    if slouch_source is not None:
+        if args.with_slouch and not args.no_progress:
+            print("Now sit the way you do when you are tired, and stay so.", file=sys.stderr)
+        slouch_log, _ = collect(
+            int(slouch_source) if str(slouch_source).isdigit() else slouch_source,
+            lambda mode: MediaPipePose(resolved.path, mode),
+            seconds=None if args.stills else args.slouch_seconds,
+            stills=args.stills,
+            fps=args.fps,
+            progress=not args.no_progress,
+            countdown=0 if args.no_progress else 3,
+            prompt="Slouch the way you usually do",
+        )
+        profile = add_slouch(profile, slouch_log, stills=args.stills)
     path = profiles.save(profile, target, overwrite_other_view=args.force)
     print(describe(profile))
     print(f"saved {path}")
@@ -615,6 +692,7 @@ COMMANDS = {
     "config": cmd_config,
     "calibrate": cmd_calibrate,
     "stretches": cmd_stretches,
+    "feedback": cmd_feedback,
     "model": cmd_model,
 }
 

@@ -25,12 +25,17 @@ FRONT_METRICS = (
     "neck_height",
     "nose_height",
     "head_height",
+    "ear_height",
+    "head_pitch",
+    "neck_angle",
     "ear_span",
     "shoulder_span",
     "head_forward_z",
     "shoulder_tilt",
     "head_tilt",
     "lateral_offset",
+    "shoulder_x",
+    "shoulder_y",
 )
 SIDE_METRICS = ("neck_inclination", "torso_inclination", "ear_shoulder_hip")
 METRICS = FRONT_METRICS + SIDE_METRICS
@@ -135,23 +140,40 @@ def _front_metrics(batch: LandmarkBatch, width: np.ndarray) -> tuple[dict, np.nd
     ears_ok = _visible(batch, LM.LEFT_EAR, LM.RIGHT_EAR)
     nose_ok = _visible(batch, LM.NOSE)
     world = batch.world
-    ear_z = (world[:, LM.LEFT_EAR, 2] + world[:, LM.RIGHT_EAR, 2]) / 2
-    sh_z = (world[:, LM.LEFT_SHOULDER, 2] + world[:, LM.RIGHT_SHOULDER, 2]) / 2
+    w_ear = (world[:, LM.LEFT_EAR] + world[:, LM.RIGHT_EAR]) / 2
+    w_sh = (world[:, LM.LEFT_SHOULDER] + world[:, LM.RIGHT_SHOULDER]) / 2
+    ear_z, sh_z = w_ear[:, 2], w_sh[:, 2]
+    neck = w_ear - w_sh
 
     with np.errstate(invalid="ignore", divide="ignore"):
         nose_rise = sh_mid[:, 1] - nose[:, 1]
+        span = np.sqrt(sh_w * ear_w)
         raw = {
             "neck_height": ((sh_mid[:, 1] - ear_mid[:, 1]) / sh_w, shoulders_ok & ears_ok),
             "nose_height": (nose_rise / sh_w, shoulders_ok & nose_ok),
             # Normalising by both spans cancels zoom and distance, and averages
             # out shoulders rolling forward (sh_w) against head turns (ear_w).
-            "head_height": (nose_rise / np.sqrt(sh_w * ear_w), shoulders_ok & ears_ok & nose_ok),
+            "head_height": (nose_rise / span, shoulders_ok & ears_ok & nose_ok),
+            # The ears sit near the head's pitch axis: they drop with a slump (the
+            # neck flexes, the head comes down and forward) far more than with a
+            # glance at the keyboard, which mostly drops the nose (head_pitch).
+            "ear_height": ((sh_mid[:, 1] - ear_mid[:, 1]) / span, shoulders_ok & ears_ok),
+            "head_pitch": ((ear_mid[:, 1] - nose[:, 1]) / ear_w, ears_ok & nose_ok),
+            # World landmarks are metres and hip-centred: the neck's lean towards
+            # the camera, free of zoom and distance (y down, z negative towards it).
+            "neck_angle": (
+                np.degrees(np.arctan2(-neck[:, 2], -neck[:, 1])),
+                shoulders_ok & ears_ok,
+            ),
             "ear_span": (ear_w / width, ears_ok),
             "shoulder_span": (sh_w / width, shoulders_ok),
             "head_forward_z": (ear_z - sh_z, shoulders_ok & ears_ok),
             "shoulder_tilt": (_line_tilt(l_sh, r_sh), shoulders_ok),
             "head_tilt": (_line_tilt(l_ear, r_ear), ears_ok),
             "lateral_offset": ((ear_mid[:, 0] - sh_mid[:, 0]) / sh_w, shoulders_ok & ears_ok),
+            # Where the body sits in the image: a moved camera shows as a jump here.
+            "shoulder_x": (sh_mid[:, 0] / width, shoulders_ok),
+            "shoulder_y": (sh_mid[:, 1] / width, shoulders_ok),
         }
     reason = np.full(len(batch), "", dtype=object)
     reason[~ears_ok] = "ears not visible"

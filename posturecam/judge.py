@@ -32,9 +32,9 @@ class IssueRule:
 
 
 DEFAULT_RULES: dict[str, IssueRule] = {
-    # Front view (laptop camera). head_drop decides slouching: the nose falls
-    # towards the shoulder line when the head drops, pitches or pokes forward.
-    "head_drop": IssueRule("head_height", -1, 0.12, True, True, FRONT),
+    # Front view (laptop camera). head_drop names the combined slouch evidence
+    # (see EVIDENCE); its own metric is what the report traces.
+    "head_drop": IssueRule("ear_height", -1, 0.12, True, True, FRONT),
     "head_forward": IssueRule("neck_height", -1, 0.25, True, False, FRONT),
     "leaning_in": IssueRule("ear_span", +1, 0.15, True, False, FRONT),
     "side_lean": IssueRule("lateral_offset", 0, 0.15, False, False, FRONT),
@@ -44,14 +44,54 @@ DEFAULT_RULES: dict[str, IssueRule] = {
     "forward_head": IssueRule("neck_inclination", +1, 10.0, False, True, SIDE),
     "trunk_flexion": IssueRule("torso_inclination", +1, 10.0, False, True, SIDE),
 }
+FRONT_SLOUCH = "head_drop"  # the front view's one slouch issue: the combined evidence
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One metric's say in the front view's slouch evidence.
+
+    ``unit`` is the deviation of a clear slouch in this metric, so metrics of
+    different kinds (ratios, degrees) add up on one scale: 1.0 = a clear slouch.
+    """
+
+    metric: str
+    direction: int  # -1: lower is worse
+    relative: bool
+    unit: float
+
+
+EVIDENCE: dict[str, Evidence] = {
+    "ear_height": Evidence("ear_height", -1, True, 0.20),
+    "head_height": Evidence("head_height", -1, True, 0.30),
+    "neck_height": Evidence("neck_height", -1, True, 0.20),
+    "neck_angle": Evidence("neck_angle", +1, False, 8.0),
+    "ear_span": Evidence("ear_span", +1, True, 0.12),
+}
+# What benchmarks/evaluate.py chooses on all development subjects from its
+# fixed grid (it re-makes the choice without each subject it scores, and
+# reports that figure). Candidates include ear_height, which a glance down
+# moves far less than the nose, and the world neck angle.
+DEFAULT_WEIGHTS: dict[str, float] = {"head_height": 1.0}
+DEFAULT_SLOUCH_K = 5.0
+# The smallest slouch evidence that is judged at all, in EVIDENCE units: three
+# times the frame-to-frame landmark noise of the combined evidence measured on
+# a still person (benchmarks/evaluate.py prints the measurement).
+DEFAULT_FLOOR = 0.05
+# A "that was not a slouch" example's evidence must stay this far under the threshold.
+FEEDBACK_MARGIN = 1.2
+MAX_EXAMPLES = 200  # per label in a profile, newest kept
 
 
 @dataclass(frozen=True)
 class JudgeSettings:
     """Knobs of judgement; stored in every profile so a replay can be reproduced."""
 
-    noise_k: float = 3.0
+    noise_k: float = 3.0  # issue rules: threshold = max(floor, noise_k * spread)
     sensitivity: dict[str, float] = field(default_factory=dict)  # issue -> multiplier
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    floor: float = DEFAULT_FLOOR  # slouch evidence: the smallest threshold
+    slouch_k: float = DEFAULT_SLOUCH_K  # slouch evidence: threshold = slouch_k * spread
 
     def threshold(self, issue: str, spread: float, centre: float) -> float:
         rule = DEFAULT_RULES[issue]
@@ -68,11 +108,35 @@ class JudgeSettings:
         return replace(self, sensitivity={**self.sensitivity, **values})
 
     def to_dict(self) -> dict:
-        return {"noise_k": self.noise_k, "sensitivity": dict(self.sensitivity)}
+        return {
+            "noise_k": self.noise_k,
+            "sensitivity": dict(self.sensitivity),
+            "weights": dict(self.weights),
+            "floor": self.floor,
+            "slouch_k": self.slouch_k,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> JudgeSettings:
-        settings = cls(noise_k=float(data.get("noise_k", 3.0)))
+        weights = data.get("weights", DEFAULT_WEIGHTS)
+        if not isinstance(weights, dict) or not weights:
+            raise ValueError("weights must be a table of metric = weight")
+        unknown = set(weights) - set(EVIDENCE)
+        if unknown:
+            raise ValueError(
+                f"unknown evidence metric(s) {sorted(unknown)}; known: {sorted(EVIDENCE)}"
+            )
+        clean = {str(k): float(v) for k, v in weights.items()}
+        if any(not (np.isfinite(v) and v >= 0) for v in clean.values()) or not any(clean.values()):
+            raise ValueError("weights must be numbers >= 0, at least one above 0")
+        noise_k = float(data.get("noise_k", 3.0))
+        slouch_k = float(data.get("slouch_k", DEFAULT_SLOUCH_K))
+        floor = float(data.get("floor", DEFAULT_FLOOR))
+        if not (np.isfinite(noise_k) and noise_k >= 0 and np.isfinite(slouch_k) and slouch_k >= 0):
+            raise ValueError("noise_k and slouch_k must be numbers >= 0")
+        if not (np.isfinite(floor) and floor > 0):
+            raise ValueError("floor must be a number > 0")
+        settings = cls(noise_k=noise_k, weights=clean, floor=floor, slouch_k=slouch_k)
         return settings.with_sensitivity(
             **{k: float(v) for k, v in data.get("sensitivity", {}).items()}
         )
@@ -85,6 +149,38 @@ class MetricStats:
     n: int
 
 
+Samples = dict[str, np.ndarray]  # metric -> values of some frames (one row per frame)
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """A person's own reference: upright statistics and, when known, example frames.
+
+    ``upright`` holds the calibration frames' metrics; ``slouch`` the frames of
+    a two-point calibration or "I am slouching now" feedback; ``not_slouch``
+    frames the person said were not a slouch. Thresholds are placed from these
+    (see ``limits``), so a person who slouches subtly gets a threshold that fits.
+    """
+
+    view: str
+    stats: dict[str, MetricStats]
+    upright: Samples = field(default_factory=dict)
+    slouch: Samples = field(default_factory=dict)
+    not_slouch: Samples = field(default_factory=dict)
+
+    def centres(self) -> dict[str, float]:
+        return {k: s.centre for k, s in self.stats.items() if np.isfinite(s.centre)}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where judgement draws its lines for one baseline: what the report draws too."""
+
+    slouch: float  # threshold of the front view's combined evidence (EVIDENCE units)
+    issues: dict[str, float]  # issue -> threshold on its rule's deviation
+    placed_by: str  # "spread", "two-point", "feedback" or "side"
+
+
 @dataclass(frozen=True, eq=False)
 class Judgement:
     score: np.ndarray  # (N,) 0-100, NaN when undecided
@@ -93,6 +189,8 @@ class Judgement:
     head_scale: np.ndarray  # (N,) ear span relative to the baseline
     worst: np.ndarray  # (N,) worst slouch deviation over its threshold; NaN when undecided
     severity: dict[str, np.ndarray]  # issue -> deviation / threshold (>1 means present)
+    evidence: np.ndarray  # (N,) front view's combined slouch evidence; NaN otherwise
+    limit: float  # its threshold (NaN in side view)
 
 
 def deviation(values: np.ndarray, rule: IssueRule, stats: MetricStats) -> np.ndarray:
@@ -103,6 +201,126 @@ def deviation(values: np.ndarray, rule: IssueRule, stats: MetricStats) -> np.nda
     if rule.direction == 0:
         return np.abs(diff)
     return diff * rule.direction
+
+
+def slouch_evidence(
+    values: dict[str, np.ndarray],
+    centres: dict[str, float | np.ndarray],
+    weights: dict[str, float],
+) -> np.ndarray:
+    """Weighted mean of each metric's deviation in EVIDENCE units (1.0 = a clear slouch).
+
+    NaN where the main metric (the largest weight) cannot be measured, so a
+    frame is never judged on side evidence alone. ``centres`` may hold arrays
+    (a baseline that moves over a sequence).
+    """
+    used = [(m, w) for m, w in weights.items() if w > 0 and m in centres]
+    if not used:
+        return np.full(len(next(iter(values.values()))), np.nan)
+    main = max(used, key=lambda mw: mw[1])[0]
+    total = np.zeros_like(np.asarray(values[main], float))
+    weight = np.zeros_like(total)
+    for metric, w in used:
+        ev = EVIDENCE[metric]
+        centre = centres[metric]
+        diff = np.asarray(values[metric], float) - centre
+        if ev.relative:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                diff = diff / np.abs(centre)
+        d = diff * ev.direction / ev.unit
+        ok = np.isfinite(d)
+        total += np.where(ok, w * d, 0.0)
+        weight += np.where(ok, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / weight
+    out[~np.isfinite(np.asarray(values[main], float))] = np.nan
+    return out
+
+
+def _robust_spread(v: np.ndarray) -> float:
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def _evidence_of(samples: Samples, baseline: Baseline, weights: dict[str, float]) -> np.ndarray:
+    if not samples:
+        return np.array([])
+    n = len(next(iter(samples.values())))
+    nan = np.full(n, np.nan)
+    values = {m: np.asarray(samples.get(m, nan), float) for m in weights}
+    ev = slouch_evidence(values, baseline.centres(), weights)
+    return ev[np.isfinite(ev)]
+
+
+def _upright_spread(baseline: Baseline, weights: dict[str, float]) -> float:
+    """Spread of the combined evidence over the calibration frames.
+
+    Without stored frames (older profiles) the metrics' own spreads are added
+    as if they moved together: the cautious, wider estimate.
+    """
+    ev = _evidence_of(baseline.upright, baseline, weights)
+    if ev.size >= 3:
+        return _robust_spread(ev)
+    parts = [
+        (
+            w,
+            baseline.stats[m].spread
+            / (abs(baseline.stats[m].centre) if EVIDENCE[m].relative else 1.0)
+            / EVIDENCE[m].unit,
+        )
+        for m, w in weights.items()
+        if w > 0 and m in baseline.stats and baseline.stats[m].centre
+    ]
+    total = sum(w for w, _ in parts)
+    return sum(w * s for w, s in parts if np.isfinite(s)) / total if total else float("nan")
+
+
+def slouch_limit(baseline: Baseline, settings: JudgeSettings) -> tuple[float, str]:
+    """The combined evidence's threshold and what placed it.
+
+    One-point: ``slouch_k`` times the calibration spread, never under the
+    noise floor. Two-point: between the upright centre (0) and the person's
+    own slouch examples. Feedback moves it above frames the person called
+    upright. Sensitivity of ``head_drop`` scales the result.
+    """
+    weights = settings.weights
+    spread = _upright_spread(baseline, weights)
+    thr = max(settings.floor, settings.slouch_k * (spread if np.isfinite(spread) else 0.0))
+    how = "spread"
+    slouch = _evidence_of(baseline.slouch, baseline, weights)
+    if slouch.size:
+        centre = float(np.median(slouch))
+        s_up = max(spread if np.isfinite(spread) else 0.0, settings.floor / 3)
+        s_sl = max(_robust_spread(slouch) if slouch.size > 1 else 0.0, settings.floor / 3)
+        # Between the two clusters, nearer the tighter one (equal spreads: halfway).
+        thr, how = max(settings.floor, centre * s_up / (s_up + s_sl)), "two-point"
+    upright = _evidence_of(baseline.not_slouch, baseline, weights)
+    if upright.size:
+        need = float(np.quantile(upright, 0.9)) * FEEDBACK_MARGIN
+        if need > thr:
+            # Never above most of the person's own slouch examples.
+            cap = float(np.quantile(slouch, 0.25)) if slouch.size else np.inf
+            thr, how = min(need, max(cap, thr)), "feedback"
+    return thr / settings.sensitivity.get(FRONT_SLOUCH, 1.0), how
+
+
+def limits(baseline: Baseline, settings: JudgeSettings | None = None) -> Limits:
+    """Every threshold judgement uses for this baseline (also drawn by the report)."""
+    settings = settings or JudgeSettings()
+    issues = {}
+    for issue, rule in DEFAULT_RULES.items():
+        stats = baseline.stats.get(rule.metric)
+        if rule.view != baseline.view or stats is None or not np.isfinite(stats.centre):
+            continue
+        if issue == FRONT_SLOUCH:
+            continue  # judged by the combined evidence
+        issues[issue] = settings.threshold(issue, stats.spread, stats.centre)
+    if baseline.view != FRONT:
+        return Limits(float("nan"), issues, "side")
+    thr, how = slouch_limit(baseline, settings)
+    return Limits(thr, issues, how)
 
 
 def issue_names(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -125,22 +343,36 @@ def issue_names(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
 
 def judge(
     metrics: MetricTable,
-    baseline: dict[str, MetricStats],
+    baseline: Baseline | dict[str, MetricStats],
     view: str,
     settings: JudgeSettings | None = None,
+    centres: dict[str, np.ndarray] | None = None,
 ) -> Judgement:
-    """Compare every frame with the baseline; only the baseline's view is judged."""
+    """Compare every frame with the baseline; only the baseline's view is judged.
+
+    ``centres`` (metric -> per-frame centre) replaces the baseline's fixed
+    centres where a sequence's baseline has followed slow drift.
+    """
     settings = settings or JudgeSettings()
+    if not isinstance(baseline, Baseline):
+        baseline = Baseline(view, dict(baseline))
     n = len(metrics)
+    lim = limits(replace(baseline, view=view), settings)
+    moved = centres or {}
     severity: dict[str, np.ndarray] = {}
-    for issue, rule in DEFAULT_RULES.items():
-        stats = baseline.get(rule.metric)
-        if rule.view != view or stats is None or not np.isfinite(stats.centre):
-            continue
-        limit = settings.threshold(issue, stats.spread, stats.centre)
+    for issue, limit in lim.issues.items():
+        rule = DEFAULT_RULES[issue]
+        stats = baseline.stats[rule.metric]
+        if rule.metric in moved:
+            stats = MetricStats(moved[rule.metric], stats.spread, stats.n)  # type: ignore[arg-type]
         with np.errstate(invalid="ignore"):
             severity[issue] = deviation(metrics[rule.metric], rule, stats) / limit
 
+    evidence = np.full(n, np.nan)
+    if view == FRONT:
+        base = {**baseline.centres(), **moved}
+        evidence = slouch_evidence(metrics.values, base, settings.weights)
+        severity[FRONT_SLOUCH] = evidence / lim.slouch
     slouch_keys = [k for k in severity if DEFAULT_RULES[k].slouch]
     worst = np.full(n, np.nan)
     if slouch_keys:
@@ -151,12 +383,15 @@ def judge(
     score = np.clip(100.0 * (1.0 - worst / 2.0), 0.0, 100.0)
     slouched = np.where(np.isnan(worst), np.nan, (worst > 1.0).astype(float))
 
-    issues = issue_names(severity, n)
+    issues = issue_names({k: severity[k] for k in DEFAULT_RULES if k in severity}, n)
 
-    ear = baseline.get("ear_span")
+    ear = baseline.stats.get("ear_span")
+    ear_centre = moved.get("ear_span", ear.centre if ear is not None else np.nan)
     head_scale = (
-        metrics["ear_span"] / ear.centre
-        if ear is not None and np.isfinite(ear.centre) and ear.centre > 0
+        metrics["ear_span"] / ear_centre
+        if ear is not None
+        and np.all(np.isfinite(ear_centre))
+        and np.all(np.asarray(ear_centre) > 0)
         else np.full(n, np.nan)
     )
-    return Judgement(score, slouched, issues, head_scale, worst, severity)
+    return Judgement(score, slouched, issues, head_scale, worst, severity, evidence, lim.slouch)

@@ -17,6 +17,7 @@ from typing import Any
 
 from posturecam import control, profiles
 from posturecam.capture import LiveCapture, open_live
+from posturecam.feedback import FeedbackWatcher
 from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
 from posturecam.notify import make_notifier
 from posturecam.pose import VIDEO, PoseEstimator
@@ -102,6 +103,8 @@ def run_monitor(
                     model_variant=model_variant,
                     slouched_before_s=today_slouched_s(log, time.time()),
                     commands=ControlCommands(control.pause, control.resume, control.snooze),
+                    feedback=FeedbackWatcher(),
+                    profile_path=target,
                 )
                 with stop_on_signals(monitor.stop):
                     return monitor.run()

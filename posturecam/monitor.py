@@ -8,23 +8,26 @@ Time comes from frame timestamps; the wall clock only dates the session log.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import numpy as np
 
+from posturecam import feedback as fb
 from posturecam.calibration import calibrate
 from posturecam.capture import ENDED, OK, LiveCapture
 from posturecam.coach import Coach
 from posturecam.control import ControlWatcher
 from posturecam.engine import LandmarkLog, run_pose
-from posturecam.errors import CalibrationError
+from posturecam.errors import CalibrationError, PosturecamError
 from posturecam.geometry import MetricTable, compute_metrics
 from posturecam.judge import JudgeSettings, judge
 from posturecam.notify import NotificationHub
@@ -70,6 +73,7 @@ class FrameVerdict:
     issues: tuple[str, ...]
     view: str
     metrics: dict[str, float]
+    carried_over: bool = False  # landmarks reused from an earlier frame: the model did not run
 
 
 def judge_frame(
@@ -82,7 +86,7 @@ def judge_frame(
         return FrameVerdict(False, math.nan, math.nan, (), "", {})
     batch = LandmarkBatch.stack([landmarks])
     table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
-    verdict = judge(table, profile.metrics, profile.view, settings)
+    verdict = judge(table, profile.baseline(), profile.view, settings)
     issues = str(verdict.issues[0])
     return FrameVerdict(
         present=True,
@@ -186,6 +190,16 @@ class ControlCommands:
     snooze: Callable[[float], Any]
 
 
+class FeedbackSource(Protocol):
+    """Where feedback requests come from and answers go (posturecam.feedback.FeedbackWatcher)."""
+
+    def poll(self, now: float) -> fb.Request | None: ...
+    def answer(self, request: fb.Request, ok: bool, message: str, now: float) -> None: ...
+
+
+UNDO_DEPTH = 10  # feedback steps the monitor can undo (the profile file's backup: one)
+
+
 class Monitor:
     """Runs until stopped (signal, 'q', end of a video source); never crashes on camera trouble."""
 
@@ -208,6 +222,8 @@ class Monitor:
         slouched_before_s: float = 0.0,
         commands: ControlCommands | None = None,
         wait: Callable[[float], Any] | None = None,
+        feedback: FeedbackSource | None = None,
+        profile_path: Path | None = None,
     ) -> None:
         self.capture = capture
         self.estimator = estimator
@@ -237,6 +253,13 @@ class Monitor:
         self._stop = threading.Event()
         # Sleeping between frames; interrupted by stop(). Tests pass a no-op.
         self._wait = wait or self._stop.wait
+        # Feedback: recent judged frames, the last alert's episode, profiles to undo to.
+        self.feedback = feedback
+        self.profile_path = profile_path  # where save_profile writes; its backup sits beside it
+        self.recent: deque[fb.Judged] = deque(maxlen=fb.HISTORY_FRAMES)
+        self.episode: fb.Episode | None = None
+        self._left_upright_t: float | None = None
+        self._undo: deque[Profile] = deque(maxlen=UNDO_DEPTH)
 
     # ------------------------------------------------------------------ control
 
@@ -354,6 +377,7 @@ class Monitor:
         return self.control.current().mode(self.wall())
 
     def _step(self) -> None:
+        self._check_feedback()
         held = self._held()
         if held is not None:
             if self._capturing:
@@ -412,6 +436,7 @@ class Monitor:
         verdict = judge_frame(frame, landmarks, self.profile, self._settings())
         step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
         self.totals.frames += 1
+        self._remember(frame.t_s, verdict, step)
         for event in step.events:
             self._event(self.coach.advise(event), frame.t_s)
         self._sample(
@@ -500,6 +525,124 @@ class Monitor:
                 self.commands.pause()
             else:
                 self.commands.resume()
+
+    # ------------------------------------------------------------------ feedback
+
+    def _remember(self, t_s: float, verdict: FrameVerdict, step: Step) -> None:
+        """Keep the judged frame's metrics (bounded) and where the last alert's episode began."""
+        if self.recent and t_s < self.recent[-1].t_s:  # a new clock (camera restarted)
+            self.recent.clear()
+            self.episode, self._left_upright_t = None, None
+        for event in step.events:
+            if event.type == "state" and event.data.get("from") == UPRIGHT:
+                self._left_upright_t = event.t_s
+            elif event.type == "alert":
+                start = self._left_upright_t
+                self.episode = fb.Episode(event.t_s if start is None else start, event.t_s)
+        if verdict.present is True and not verdict.carried_over and verdict.metrics:
+            self.recent.append(fb.Judged(t_s, dict(verdict.metrics), verdict.carried_over))
+        while self.recent and self.recent[0].t_s < t_s - fb.HISTORY_S:
+            self.recent.popleft()
+
+    def _check_feedback(self) -> None:
+        if self.feedback is None or self.profile is None:
+            return
+        request = self.feedback.poll(self.wall())
+        if request is None:
+            return
+        ok, message = self.apply_feedback(request.action)
+        try:
+            self.feedback.answer(request, ok, message, self.wall())
+        except OSError as exc:
+            message += f" (the answer could not be written: {exc.strerror or exc})"
+        self.status.message(f"feedback: {message}")
+
+    def apply_feedback(self, action: str) -> tuple[bool, str]:
+        """Apply one feedback action; (ok, what changed). Never raises on a failed save."""
+        assert self.profile is not None
+        old = self.profile
+        if action == fb.UNDO:
+            return self._undo_feedback()
+        outcome = fb.apply(old, action, list(self.recent), self.episode, self._settings())
+        if outcome.profile is None:
+            return True, outcome.message
+        backup = self._backup_text()
+        error = self._save(outcome.profile)
+        if error:
+            return False, f"{error}; the feedback was not applied and the profile is unchanged"
+        self._undo.append(old)
+        if backup is not None and self.profile_path is not None:
+            # If this fails, undo still works in this session, from memory.
+            with contextlib.suppress(OSError):
+                _write_text(_backup_path(self.profile_path), backup)
+        self.profile = outcome.profile
+        return True, outcome.message
+
+    def _undo_feedback(self) -> tuple[bool, str]:
+        assert self.profile is not None
+        from_file = not self._undo
+        if from_file:
+            previous = self._load_backup()
+            if previous is None:
+                return True, "nothing to undo: no feedback was given to this profile"
+        else:
+            previous = self._undo[-1]
+        error = self._save(previous)
+        if error:
+            return False, f"{error}; nothing was undone"
+        if not from_file:
+            self._undo.pop()
+        if self.profile_path is not None and (from_file or not self._undo):
+            with contextlib.suppress(OSError):
+                _backup_path(self.profile_path).unlink(missing_ok=True)
+        message = fb.describe_change(
+            self.profile, previous, self._settings(), "undid the last feedback"
+        )
+        self.profile = previous
+        return True, message
+
+    def _save(self, profile: Profile) -> str:
+        """Save through ``save_profile``; "" on success, else what went wrong."""
+        try:
+            self.save_profile(profile)
+        except (OSError, PosturecamError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            where = f" to {self.profile_path}" if self.profile_path else ""
+            return f"could not save the profile{where} ({reason})"
+        return ""
+
+    def _backup_text(self) -> str | None:
+        if self.profile_path is None:
+            return None
+        try:
+            return self.profile_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _load_backup(self) -> Profile | None:
+        if self.profile_path is None:
+            return None
+        from posturecam.profiles import load
+
+        backup = _backup_path(self.profile_path)
+        if not backup.is_file():
+            return None
+        try:
+            previous = load(backup)
+        except PosturecamError:
+            return None
+        return previous if previous.view == self.profile.view else None  # type: ignore[union-attr]
+
+
+def _backup_path(profile_path: Path) -> Path:
+    """The profile file as it was before the last feedback (not a *.json, so not a profile)."""
+    return profile_path.with_name(profile_path.name + ".before-feedback")
+
+
+def _write_text(path: Path, text: str) -> None:
+    from posturecam.storage import write_text
+
+    write_text(path, text)
 
 
 def _jsonable(options: MonitorOptions) -> dict[str, Any]:

@@ -6,20 +6,22 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import platformdirs
 
 from posturecam.errors import ProfileError
 from posturecam.geometry import VIEWS
-from posturecam.judge import JudgeSettings, MetricStats
+from posturecam.judge import MAX_EXAMPLES, Baseline, JudgeSettings, MetricStats, Samples
 from posturecam.storage import write_json
 
 SCHEMA = "posturecam.profile"
-VERSION = 1
+VERSION = 2  # 2: example frames (upright, slouch, not_slouch) beside the statistics
+EXAMPLE_KINDS = ("upright", "slouch", "not_slouch")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -50,6 +52,39 @@ class Profile:
     created: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    # Example frames' metric values: the calibration frames ("upright"), the
+    # person's own slouch ("slouch": two-point calibration or feedback) and
+    # frames they said were not a slouch ("not_slouch"). No images, ever.
+    examples: dict[str, Samples] = field(default_factory=dict)
+
+    def baseline(self) -> Baseline:
+        ex = self.examples
+        return Baseline(
+            self.view,
+            self.metrics,
+            upright=ex.get("upright", {}),
+            slouch=ex.get("slouch", {}),
+            not_slouch=ex.get("not_slouch", {}),
+        )
+
+    def with_examples(self, kind: str, samples: Samples) -> Profile:
+        """A copy with these frames added to one kind of example, newest ``MAX_EXAMPLES`` kept."""
+        if kind not in EXAMPLE_KINDS:
+            raise ValueError(f"example kind must be one of {EXAMPLE_KINDS}")
+        old = self.examples.get(kind, {})
+        names = sorted(set(old) | set(samples))
+        n_old = len(next(iter(old.values()))) if old else 0
+        n_new = len(next(iter(samples.values()))) if samples else 0
+        merged = {
+            k: np.concatenate(
+                [
+                    np.asarray(old.get(k, np.full(n_old, np.nan)), float),
+                    np.asarray(samples.get(k, np.full(n_new, np.nan)), float),
+                ]
+            )[-MAX_EXAMPLES:]
+            for k in names
+        }
+        return replace(self, examples={**self.examples, kind: merged})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +102,14 @@ class Profile:
                 for k, s in self.metrics.items()
             },
             "settings": self.settings.to_dict(),
+            "examples": {
+                kind: {
+                    k: [None if not math.isfinite(x) else round(x, 6) for x in v.tolist()]
+                    for k, v in samples.items()
+                }
+                for kind, samples in self.examples.items()
+                if samples
+            },
         }
 
     @classmethod
@@ -105,12 +148,42 @@ class Profile:
                 source=str(data.get("source", "")),
                 settings=JudgeSettings.from_dict(data.get("settings", {})),
                 created=str(data["created"]),
+                examples=_examples(data.get("examples", {})),
             )
         except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise ProfileError(
                 f"{where} is incomplete or damaged ({exc}); recalibrate with "
                 "`posturecam calibrate --profile NAME` (the file was left as it is)."
             ) from exc
+
+
+def _examples(data: Any) -> dict[str, Samples]:
+    """Example frames from JSON: known kinds, equal-length lists of numbers or null."""
+    if not isinstance(data, dict):
+        raise ValueError("examples must be an object")
+    out: dict[str, Samples] = {}
+    for kind, samples in data.items():
+        if kind not in EXAMPLE_KINDS or not isinstance(samples, dict):
+            raise ValueError(f"unknown example kind {kind!r}")
+        cols = {}
+        for metric, values in samples.items():
+            if not isinstance(values, list) or len(values) > MAX_EXAMPLES:
+                raise ValueError(
+                    f"examples.{kind}.{metric} must be a list of at most {MAX_EXAMPLES}"
+                )
+            if any(
+                v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))
+                for v in values
+            ):
+                raise ValueError(f"examples.{kind}.{metric} must hold numbers")
+            arr = np.array([np.nan if v is None else v for v in values], float)
+            if np.isinf(arr).any():
+                raise ValueError(f"examples.{kind}.{metric} must be finite")
+            cols[str(metric)] = arr
+        if len({len(v) for v in cols.values()}) > 1:
+            raise ValueError(f"examples.{kind} columns differ in length")
+        out[kind] = cols
+    return out
 
 
 def load(name_or_path: str | Path) -> Profile:

@@ -13,12 +13,12 @@ import numpy as np
 from tqdm import tqdm
 
 from posturecam import __version__, recording
-from posturecam.calibration import make_baseline
+from posturecam.calibration import baseline_of
 from posturecam.coach import Coach
 from posturecam.engine import LandmarkLog, measure, prefetch, run_pose
 from posturecam.errors import CalibrationError, OutputError
 from posturecam.geometry import METRICS, MetricTable, detect_view, dominant_view
-from posturecam.judge import Judgement, JudgeSettings, judge
+from posturecam.judge import Judgement, JudgeSettings, judge, limits
 from posturecam.pose import IMAGE, VIDEO, PoseEstimator
 from posturecam.profiles import Profile, check_fits
 from posturecam.report_files import (
@@ -91,8 +91,7 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
         view = profile.view
     metrics = measure(log, view)
     if profile is not None:
-        stats, base_view, settings = profile.metrics, profile.view, profile.settings
-        settings = options.judge or settings
+        base, settings = profile.baseline(), options.judge or profile.settings
         baseline = {
             "kind": "profile",
             "profile": options.profile_ref or profile.name,
@@ -113,7 +112,7 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
             reason=metrics.reason[mask],
         )
         try:
-            base_view, stats = make_baseline(sub, view)
+            base = baseline_of(sub, view)
         except CalibrationError as exc:
             warnings.append(f"no baseline from the {described} of the recording: {exc}")
             return Scored(metrics, None, {"kind": "none", "error": str(exc)}, warnings)
@@ -122,13 +121,20 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
             "kind": "recording",
             "window": described,
             "frames": int(mask.sum()),
-            "view": base_view,
+            "view": base.view,
         }
     baseline["metrics"] = {
-        k: {"centre": round(v.centre, 6), "spread": round(v.spread, 6)} for k, v in stats.items()
+        k: {"centre": round(v.centre, 6), "spread": round(v.spread, 6)}
+        for k, v in base.stats.items()
     }
     baseline["settings"] = settings.to_dict()
-    return Scored(metrics, judge(metrics, stats, base_view, settings), baseline, warnings)
+    lim = limits(base, settings)
+    baseline["limits"] = {
+        "slouch_evidence": None if np.isnan(lim.slouch) else round(lim.slouch, 6),
+        "placed_by": lim.placed_by,
+        "issues": {k: round(v, 6) for k, v in lim.issues.items()},
+    }
+    return Scored(metrics, judge(metrics, base, base.view, settings), baseline, warnings)
 
 
 @dataclass(frozen=True, eq=False)

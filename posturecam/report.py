@@ -15,7 +15,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 from posturecam import __version__
 from posturecam.errors import OutputError, PosturecamError
 from posturecam.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
-from posturecam.judge import DEFAULT_RULES, JudgeSettings
+from posturecam.judge import DEFAULT_RULES, EVIDENCE, FRONT_SLOUCH, JudgeSettings
 from posturecam.report_files import EVENTS, FRAMES, SUMMARY, read_frames
 from posturecam.storage import atomic_open, write_text
 from posturecam.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
@@ -147,6 +147,7 @@ def baseline_bands(baseline: dict[str, Any] | None) -> dict[str, Band]:
 
     Mirrors ``judge.judge``: a rule counts when its view is the baseline's and its
     metric has a finite centre; relative rules scale the threshold by |centre|.
+    The front slouch evidence's threshold comes from the summary's ``limits``.
     """
     if not baseline or baseline.get("kind", "none") == "none":
         return {}
@@ -161,13 +162,26 @@ def baseline_bands(baseline: dict[str, Any] | None) -> dict[str, Band]:
             f"the baseline in summary.json cannot be read ({exc}); run the replay again."
         ) from None
     bands: dict[str, Band] = {}
+    slouch = (baseline.get("limits") or {}).get("slouch_evidence")
     for issue, rule in DEFAULT_RULES.items():
-        if rule.view != baseline.get("view") or rule.metric not in stats:
+        metric = rule.metric
+        if issue == FRONT_SLOUCH:
+            # The combined evidence has one metric's band only when it uses one metric.
+            used = [m for m, w in settings.weights.items() if w > 0]
+            if len(used) != 1 or not isinstance(slouch, (int, float)):
+                continue
+            metric = used[0]
+            ev = EVIDENCE[metric]
+            rule = replace(rule, metric=metric, direction=ev.direction, relative=ev.relative)
+        if rule.view != baseline.get("view") or metric not in stats:
             continue
-        centre, spread = stats[rule.metric]
+        centre, spread = stats[metric]
         if not math.isfinite(centre) or (rule.relative and centre == 0):
             continue
-        threshold = settings.threshold(issue, spread, centre)
+        if issue == FRONT_SLOUCH:
+            threshold = float(slouch) * EVIDENCE[metric].unit
+        else:
+            threshold = settings.threshold(issue, spread, centre)
         step = threshold * abs(centre) if rule.relative else threshold
         low = centre - step if rule.direction <= 0 else None
         high = centre + step if rule.direction >= 0 else None

@@ -77,16 +77,29 @@ def test_metric_trend_over_expected_windows(replays, name, metric):
     assert np.median(slouched) < 0.9 * np.median(upright)
 
 
+def _check_windows(rows: list[dict], expected: dict) -> None:
+    """Every slumped frame is slouched; upright frames are, but for rare single-frame noise.
+
+    One-point thresholds now sit near a still person's own noise (so subtle
+    slouchers are caught); a lone noisy frame is the timeline's job (the
+    golden timelines pin that no alert comes of it).
+    """
+    for kind in ("upright", "slouched"):
+        sel = [r for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])]
+        said = [r["slouched"] for r in sel]
+        assert "" not in said, kind
+        if kind == "slouched":
+            assert set(said) == {"1"}
+        else:
+            assert said.count("1") <= 0.05 * len(said), said
+
+
 @pytest.mark.parametrize("name", SETS)
 def test_judgement_follows_expected_windows(replays, name):
     rows, summary, _ = replays[name]
     assert summary["baseline"]["kind"] == "recording"
     expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
-    for kind, want in (("upright", "0"), ("slouched", "1")):
-        verdicts = {
-            r["slouched"] for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])
-        }
-        assert verdicts == {want}, (kind, verdicts)
+    _check_windows(rows, expected)
 
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -155,8 +168,4 @@ def test_replay_with_the_example_profile(tmp_path, model_path, name):
     expected = json.loads((SAMPLE_FRAMES / name / "expected.json").read_text())
     with open(tmp_path / "frames.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for kind, want in (("upright", "0"), ("slouched", "1")):
-        verdicts = {
-            r["slouched"] for r in rows if any(a <= float(r["t_s"]) <= b for a, b in expected[kind])
-        }
-        assert verdicts == {want}, (kind, verdicts)
+    _check_windows(rows, expected)

@@ -102,7 +102,11 @@ def test_file_is_versioned_json():
     assert data["version"] == profiles.VERSION
     assert data["image_size"] == [640, 480]
     assert data["metrics"]["head_height"] == {"centre": 0.896421, "spread": 0.012345, "n": 240}
-    assert data["settings"] == {"noise_k": 2.5, "sensitivity": {"head_drop": 1.25}}
+    assert data["settings"] == {
+        **JudgeSettings().to_dict(),
+        "noise_k": 2.5,
+        "sensitivity": {"head_drop": 1.25},
+    }
 
 
 def test_saving_same_view_again_replaces():

@@ -16,7 +16,14 @@ import numpy as np
 import pytest
 
 from posturecam.errors import OutputError
-from posturecam.judge import DEFAULT_RULES, JudgeSettings, MetricStats, deviation
+from posturecam.judge import (
+    DEFAULT_RULES,
+    EVIDENCE,
+    JudgeSettings,
+    MetricStats,
+    deviation,
+    slouch_evidence,
+)
 from posturecam.report import (
     STATE_COLOURS,
     baseline_bands,
@@ -57,6 +64,8 @@ BASELINE = {
         "lateral_offset": {"centre": 0.006, "spread": 0.006},
     },
     "settings": {"noise_k": 3.0, "sensitivity": {}},
+    # What replay records: the combined slouch evidence's threshold (EVIDENCE units).
+    "limits": {"slouch_evidence": 0.4, "placed_by": "spread", "issues": {}},
 }
 ALERTS = [
     {"t_s": 50.0, "type": "alert", "level": "cue", "issues": ["head_drop"],
@@ -341,6 +350,16 @@ def test_bands_follow_the_judge() -> None:
     assert set(bands) == {"neck_height", "head_height", "ear_span", "lateral_offset"}
     settings = JudgeSettings()
     by_metric = {r.metric: (k, r) for k, r in DEFAULT_RULES.items() if r.view == "front"}
+    # head_drop is the combined evidence (head_height alone by default): the edge is
+    # centre * (1 - limit * unit), and the judge agrees on which side is which.
+    head = bands.pop("head_height")
+    assert head.low == pytest.approx(0.78 * (1 - 0.4 * EVIDENCE["head_height"].unit))
+    assert head.high is None
+    for value, over in ((head.low * (1 + 1e-6), False), (head.low * (1 - 1e-6), True)):
+        ev = slouch_evidence(
+            {"head_height": np.array([value])}, {"head_height": 0.78}, settings.weights
+        )[0]
+        assert bool(ev / 0.4 > 1.0) == over
     for metric, band in bands.items():
         issue, rule = by_metric[metric]
         s = BASELINE["metrics"][metric]
@@ -356,13 +375,14 @@ def test_bands_follow_the_judge() -> None:
             inside = deviation(np.array([edge - outward * eps]), rule, stats)[0] / limit
             outside = deviation(np.array([edge + outward * eps]), rule, stats)[0] / limit
             assert inside < 1.0 < outside, metric
-    # head_drop is relative with a floor of 0.12: the edge is centre * (1 - 0.12)
-    assert bands["head_height"].low == pytest.approx(0.78 * 0.88)
 
 
 def test_bands_respect_sensitivity_and_view() -> None:
-    sensitive = {**BASELINE, "settings": {"noise_k": 3.0, "sensitivity": {"head_drop": 2.0}}}
+    # The recorded limit already holds the sensitivity (judge.limits divides by it).
+    sensitive = {**BASELINE, "limits": {"slouch_evidence": 0.2}}
     assert baseline_bands(sensitive)["head_height"].low == pytest.approx(0.78 * 0.94)
+    tighter = {**BASELINE, "settings": {"noise_k": 3.0, "sensitivity": {"head_forward": 2.0}}}
+    assert baseline_bands(tighter)["neck_height"].low == pytest.approx(0.54 * (1 - 0.125))
     assert baseline_bands({**BASELINE, "view": "side"}) == {}
     assert baseline_bands({"kind": "none"}) == {}
     assert baseline_bands(None) == {}

@@ -286,7 +286,11 @@ def test_show_writes_every_key_of_every_table():
     assert set(data["monitor"]) == set(settings.MonitorSettings().to_dict())
     assert set(data["temporal"]) == set(TemporalSettings().to_dict())
     assert data["temporal"]["break_after_s"] == 0
-    assert data["judge"] == {"noise_k": 2.5, "sensitivity": {"head_drop": 1.5, "side_lean": 0.75}}
+    assert data["judge"] == {
+        **JudgeSettings().to_dict(),
+        "noise_k": 2.5,
+        "sensitivity": {"head_drop": 1.5, "side_lean": 0.75},
+    }
 
 
 def test_show_explains_tables_and_unset_judge():

@@ -1,0 +1,200 @@
+"""Combined slouch evidence, two-point calibration and example frames in profiles (no model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from factories import front_pose
+from test_cli import NOSE, fakes, make_folder, posture, recording, run  # noqa: F401  (the CLI's fake-model fixtures)
+
+from posturecam import profiles
+from posturecam.errors import ProfileError
+from posturecam.geometry import FRONT, compute_metrics
+from posturecam.judge import (
+    MAX_EXAMPLES,
+    Baseline,
+    JudgeSettings,
+    MetricStats,
+    limits,
+    slouch_evidence,
+)
+from posturecam.types import LandmarkBatch
+
+
+def metrics_of(poses):
+    return compute_metrics(LandmarkBatch.stack(poses), 640.0, FRONT)
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def test_ears_tell_a_glance_down_from_a_slump():
+    """A glance drops the nose, a slump drops the ears: ear evidence sees only the slump."""
+    base = metrics_of([front_pose()])
+    centres = {m: float(base[m][0]) for m in ("ear_height", "head_height")}
+    glance = metrics_of([front_pose(nose_height=0.75 * 0.7)])  # nose down 30%, ears level
+    slump = metrics_of([front_pose(neck_height=0.55 * 0.8, nose_height=0.75 * 0.8)])
+    ears = {"ear_height": 1.0}
+    nose = {"head_height": 1.0}
+    assert slouch_evidence(glance.values, centres, ears)[0] == pytest.approx(0.0, abs=1e-9)
+    assert slouch_evidence(glance.values, centres, nose)[0] > 0.9
+    assert slouch_evidence(slump.values, centres, ears)[0] == pytest.approx(1.0, rel=0.01)
+
+
+def test_evidence_is_undecided_when_the_main_metric_is_missing():
+    values = {"head_height": np.array([np.nan, 0.9]), "ear_height": np.array([0.6, np.nan])}
+    centres = {"head_height": 0.9, "ear_height": 0.6}
+    ev = slouch_evidence(values, centres, {"head_height": 1.0, "ear_height": 0.5})
+    assert np.isnan(ev[0]) and ev[1] == pytest.approx(0.0)
+
+
+# --------------------------------------------------------------------------- placement
+
+
+def _baseline(upright: float, slouch: list[float] | None = None, not_slouch=None) -> Baseline:
+    rng = np.random.default_rng(0)
+    up = 0.9 * (1 + upright * rng.standard_normal(40))
+    kw = {}
+    if slouch is not None:
+        kw["slouch"] = {"head_height": 0.9 * (1 - np.asarray(slouch))}
+    if not_slouch is not None:
+        kw["not_slouch"] = {"head_height": 0.9 * (1 - np.asarray(not_slouch))}
+    stats = {"head_height": MetricStats(float(np.median(up)), 0.0, 40)}
+    return Baseline(FRONT, stats, upright={"head_height": up}, **kw)
+
+
+def test_one_point_threshold_follows_the_calibration_spread():
+    steady, wobbly = limits(_baseline(0.001)), limits(_baseline(0.02))
+    assert steady.placed_by == wobbly.placed_by == "spread"
+    assert steady.slouch == pytest.approx(JudgeSettings().floor)  # the noise floor decides
+    assert wobbly.slouch > 2 * steady.slouch
+
+
+def test_two_point_threshold_sits_between_upright_and_a_subtle_slouch():
+    """A person who slouches by 5% gets a threshold under 5%, above their upright noise."""
+    lim = limits(_baseline(0.005, slouch=[0.05] * 10 + [0.055] * 10))
+    assert lim.placed_by == "two-point"
+    unit = 0.3  # EVIDENCE["head_height"].unit
+    assert 0.01 / unit < lim.slouch < 0.05 / unit
+
+
+def test_feedback_raises_the_threshold_above_frames_called_upright():
+    before = limits(_baseline(0.005))
+    after = limits(_baseline(0.005, not_slouch=[0.06] * 20))
+    assert after.placed_by == "feedback"
+    assert after.slouch > 0.06 / 0.3 > before.slouch
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def test_examples_stay_bounded_newest_kept():
+    p = profiles.Profile(
+        "p", FRONT, {"head_height": MetricStats(0.9, 0.01, 10)}, (640, 480), "full", 10, "x"
+    )
+    for i in range(100):
+        p = p.with_examples("slouch", {"head_height": np.full(7, float(i))})
+    kept = p.examples["slouch"]["head_height"]
+    assert kept.size == MAX_EXAMPLES and kept[-1] == 99.0
+    with pytest.raises(ValueError, match="kind"):
+        p.with_examples("bogus", {})
+
+
+def test_version_1_profile_loads_and_is_upgraded_when_written(tmp_path):
+    old = {
+        "schema": "posturecam.profile",
+        "version": 1,
+        "name": "old",
+        "created": "2024-05-01T09:30:00+00:00",
+        "view": "front",
+        "image_size": [640, 480],
+        "model_variant": "full",
+        "frames": 40,
+        "source": "camera 0",
+        "metrics": {"head_height": {"centre": 0.9, "spread": 0.01, "n": 40}},
+        "settings": {"noise_k": 3.0, "sensitivity": {}},
+    }
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    loaded = profiles.load(path)
+    assert loaded.examples == {}
+    assert limits(loaded.baseline()).placed_by == "spread"
+    assert json.loads(path.read_text())["version"] == 1  # untouched until written
+    profiles.save(loaded, path)
+    assert json.loads(path.read_text())["version"] == profiles.VERSION
+
+
+@pytest.mark.parametrize(
+    "examples",
+    [
+        {"bogus": {"head_height": [1.0]}},
+        {"slouch": {"head_height": [True]}},
+        {"slouch": {"head_height": ["x"]}},
+        {"slouch": {"head_height": [1.0] * (MAX_EXAMPLES + 1)}},
+        {"slouch": {"head_height": [1.0], "ear_height": [1.0, 2.0]}},
+        {"slouch": [1.0]},
+    ],
+)
+def test_hostile_examples_are_refused_and_the_file_kept(tmp_path, examples):
+    p = profiles.Profile(
+        "p", FRONT, {"head_height": MetricStats(0.9, 0.01, 10)}, (640, 480), "full", 10, "x"
+    )
+    data = {**p.to_dict(), "examples": examples}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(data))
+    before = path.read_bytes()
+    with pytest.raises(ProfileError, match="damaged"):
+        profiles.load(path)
+    assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_calibrate_with_slouch_source_places_a_two_point_threshold(
+    fakes,  # noqa: F811
+    recording,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    slouch = make_folder(tmp_path / "slouch", n=10)
+    target = tmp_path / "two.json"
+
+    def fn(frame):
+        # The second estimator runs the slouch phase: a 10% head drop, under the
+        # old fixed 12% floor.
+        if len(fakes.made) > 1:
+            rng = np.random.default_rng(frame.index)
+            return front_pose(nose_height=NOSE * 0.90, jitter=1.5, rng=rng, image_size=(64, 48))
+        return posture(frame)
+
+    fakes.fn = fn
+    code, out, err = run(
+        capsys, "calibrate", "--source", recording, "--seconds", "5", "--slouch-source", slouch,
+        "--no-progress", "--profile", target,
+    )  # fmt: skip
+    assert code == 0, err
+    saved = profiles.load(target)
+    assert "slouch" in saved.examples
+    lim = limits(saved.baseline(), saved.settings)
+    assert lim.placed_by == "two-point"
+    assert "between your upright and your slouch" in out
+
+
+def test_a_slouch_like_upright_is_refused_and_nothing_written(
+    fakes,  # noqa: F811
+    recording,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    target = tmp_path / "same.json"
+    code, _, err = run(
+        capsys, "calibrate", "--source", recording, "--seconds", "5", "--slouch-source",
+        recording, "--no-progress", "--profile", target,
+    )  # fmt: skip
+    assert code == 2
+    assert err.startswith("posturecam: error: your slouch looked like your upright posture")
+    assert len(err.strip().splitlines()) == 1
+    assert not target.exists()
