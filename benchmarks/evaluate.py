@@ -8,7 +8,8 @@ ROC AUC, for
 
 - ``defaults``: the shipped JudgeSettings;
 - ``loso``: leave-one-subject-out. Every constant chosen by looking at data
-  (which metrics the slouch evidence combines, their weights, slouch_k) is
+  (which metrics the slouch evidence combines, their weights, how they
+  combine (mean or min), slouch_k) is
   re-chosen here on the other subjects only, from a fixed candidate grid, by
   the mean balanced accuracy over those subjects;
 - ``two_point``: defaults plus a two-point calibration (the first 10 bad
@@ -58,11 +59,14 @@ WEIGHT_SETS: list[dict[str, float]] = [
     {"ear_height": 1.0, "head_height": 0.5},
     {"ear_height": 1.0, "head_height": 1.0},
     {"ear_height": 1.0, "neck_angle": 0.5},
-    {"ear_height": 1.0, "head_height": 0.5, "neck_angle": 0.5},
+    {"ear_height": 1.0, "neck_angle": 1.0},
+    {"head_height": 1.0, "neck_angle": 1.0},
+    {"ear_height": 1.0, "head_height": 1.0, "neck_angle": 1.0},
     {"ear_height": 1.0, "head_height": 0.5, "ear_span": 0.5},
     {"ear_height": 1.0, "neck_height": 0.5},
 ]
 SLOUCH_KS = (2.0, 3.0, 4.0, 5.0, 6.0)
+COMBINES = ("mean", "min")
 CANDIDATE_METRICS = (
     "head_height",
     "ear_height",
@@ -170,8 +174,9 @@ class Subject:
 
 def candidates(floor: float) -> list[JudgeSettings]:
     return [
-        JudgeSettings(slouch_k=k, weights=w, floor=floor)
-        for w, k in itertools.product(WEIGHT_SETS, SLOUCH_KS)
+        JudgeSettings(slouch_k=k, weights=w, floor=floor, combine=c)
+        for w, k, c in itertools.product(WEIGHT_SETS, SLOUCH_KS, COMBINES)
+        if len(w) > 1 or c == "mean"  # one metric: "min" is the same rule
     ]
 
 
@@ -264,7 +269,7 @@ def rounded(results: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]
 
 def describe(s: JudgeSettings) -> str:
     weights = "+".join(f"{w:g}*{m}" for m, w in s.weights.items())
-    return f"{weights}, slouch_k={s.slouch_k:g}, floor={s.floor:.3f}"
+    return f"{s.combine}({weights}), slouch_k={s.slouch_k:g}, floor={s.floor:.3f}"
 
 
 def main() -> None:

@@ -48,6 +48,13 @@ class Coach:
                 f"You have been at the screen for {minutes} min: time for a short break.\n"
                 + format_stretch(stretch)
             )
+        elif event.type == "setup_changed":
+            out["message"] = (
+                "The camera or your seat seems to have moved: posture is not judged until "
+                "the new view has settled for a few seconds (or recalibrate)."
+            )
+        elif event.type == "baseline_reanchored":
+            out["message"] = "The new camera view has settled: posture is judged again."
         if event.type in ("alert", "break") and self.red_flags.due(event.type):
             out["red_flags"] = red_flag_notice(self.catalog)
         return out

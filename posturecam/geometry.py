@@ -36,6 +36,7 @@ FRONT_METRICS = (
     "lateral_offset",
     "shoulder_x",
     "shoulder_y",
+    "shoulder_yaw",
 )
 SIDE_METRICS = ("neck_inclination", "torso_inclination", "ear_shoulder_hip")
 METRICS = FRONT_METRICS + SIDE_METRICS
@@ -174,6 +175,8 @@ def _front_metrics(batch: LandmarkBatch, width: np.ndarray) -> tuple[dict, np.nd
             # Where the body sits in the image: a moved camera shows as a jump here.
             "shoulder_x": (sh_mid[:, 0] / width, shoulders_ok),
             "shoulder_y": (sh_mid[:, 1] / width, shoulders_ok),
+            # A body turned away (not a moved camera) shows here, in degrees.
+            "shoulder_yaw": (shoulder_yaw(batch), shoulders_ok),
         }
     reason = np.full(len(batch), "", dtype=object)
     reason[~ears_ok] = "ears not visible"

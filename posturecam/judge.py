@@ -74,6 +74,8 @@ EVIDENCE: dict[str, Evidence] = {
 # moves far less than the nose, and the world neck angle.
 DEFAULT_WEIGHTS: dict[str, float] = {"head_height": 1.0}
 DEFAULT_SLOUCH_K = 5.0
+DEFAULT_COMBINE = "mean"
+COMBINES = ("mean", "min")
 # The smallest slouch evidence that is judged at all, in EVIDENCE units: three
 # times the frame-to-frame landmark noise of the combined evidence measured on
 # a still person (benchmarks/evaluate.py prints the measurement).
@@ -92,6 +94,7 @@ class JudgeSettings:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     floor: float = DEFAULT_FLOOR  # slouch evidence: the smallest threshold
     slouch_k: float = DEFAULT_SLOUCH_K  # slouch evidence: threshold = slouch_k * spread
+    combine: str = DEFAULT_COMBINE  # slouch evidence: "mean" or "min" of its metrics
 
     def threshold(self, issue: str, spread: float, centre: float) -> float:
         rule = DEFAULT_RULES[issue]
@@ -114,6 +117,7 @@ class JudgeSettings:
             "weights": dict(self.weights),
             "floor": self.floor,
             "slouch_k": self.slouch_k,
+            "combine": self.combine,
         }
 
     @classmethod
@@ -136,7 +140,12 @@ class JudgeSettings:
             raise ValueError("noise_k and slouch_k must be numbers >= 0")
         if not (np.isfinite(floor) and floor > 0):
             raise ValueError("floor must be a number > 0")
-        settings = cls(noise_k=noise_k, weights=clean, floor=floor, slouch_k=slouch_k)
+        combine = data.get("combine", DEFAULT_COMBINE)
+        if combine not in COMBINES:
+            raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
+        settings = cls(
+            noise_k=noise_k, weights=clean, floor=floor, slouch_k=slouch_k, combine=combine
+        )
         return settings.with_sensitivity(
             **{k: float(v) for k, v in data.get("sensitivity", {}).items()}
         )
@@ -207,12 +216,14 @@ def slouch_evidence(
     values: dict[str, np.ndarray],
     centres: dict[str, float | np.ndarray],
     weights: dict[str, float],
+    combine: str = "mean",
 ) -> np.ndarray:
-    """Weighted mean of each metric's deviation in EVIDENCE units (1.0 = a clear slouch).
+    """Each metric's deviation in EVIDENCE units (1.0 = a clear slouch), combined.
 
-    NaN where the main metric (the largest weight) cannot be measured, so a
-    frame is never judged on side evidence alone. ``centres`` may hold arrays
-    (a baseline that moves over a sequence).
+    ``mean``: weighted mean. ``min``: the least of them, so every metric must
+    agree (a glance drops the nose but not the ears). NaN where the main
+    metric (the largest weight) cannot be measured, so a frame is never judged
+    on side evidence alone.
     """
     used = [(m, w) for m, w in weights.items() if w > 0 and m in centres]
     if not used:
@@ -220,6 +231,7 @@ def slouch_evidence(
     main = max(used, key=lambda mw: mw[1])[0]
     total = np.zeros_like(np.asarray(values[main], float))
     weight = np.zeros_like(total)
+    least = np.full_like(total, np.inf)
     for metric, w in used:
         ev = EVIDENCE[metric]
         centre = centres[metric]
@@ -231,8 +243,9 @@ def slouch_evidence(
         ok = np.isfinite(d)
         total += np.where(ok, w * d, 0.0)
         weight += np.where(ok, w, 0.0)
+        least = np.where(ok, np.minimum(least, d), least)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = total / weight
+        out = total / weight if combine == "mean" else np.where(np.isinf(least), np.nan, least)
     out[~np.isfinite(np.asarray(values[main], float))] = np.nan
     return out
 
@@ -244,23 +257,24 @@ def _robust_spread(v: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(v - np.median(v))))
 
 
-def _evidence_of(samples: Samples, baseline: Baseline, weights: dict[str, float]) -> np.ndarray:
+def _evidence_of(samples: Samples, baseline: Baseline, settings: JudgeSettings) -> np.ndarray:
     if not samples:
         return np.array([])
     n = len(next(iter(samples.values())))
     nan = np.full(n, np.nan)
-    values = {m: np.asarray(samples.get(m, nan), float) for m in weights}
-    ev = slouch_evidence(values, baseline.centres(), weights)
+    values = {m: np.asarray(samples.get(m, nan), float) for m in settings.weights}
+    ev = slouch_evidence(values, baseline.centres(), settings.weights, settings.combine)
     return ev[np.isfinite(ev)]
 
 
-def _upright_spread(baseline: Baseline, weights: dict[str, float]) -> float:
+def _upright_spread(baseline: Baseline, settings: JudgeSettings) -> float:
     """Spread of the combined evidence over the calibration frames.
 
     Without stored frames (older profiles) the metrics' own spreads are added
     as if they moved together: the cautious, wider estimate.
     """
-    ev = _evidence_of(baseline.upright, baseline, weights)
+    weights = settings.weights
+    ev = _evidence_of(baseline.upright, baseline, settings)
     if ev.size >= 3:
         return _robust_spread(ev)
     parts = [
@@ -285,18 +299,17 @@ def slouch_limit(baseline: Baseline, settings: JudgeSettings) -> tuple[float, st
     own slouch examples. Feedback moves it above frames the person called
     upright. Sensitivity of ``head_drop`` scales the result.
     """
-    weights = settings.weights
-    spread = _upright_spread(baseline, weights)
+    spread = _upright_spread(baseline, settings)
     thr = max(settings.floor, settings.slouch_k * (spread if np.isfinite(spread) else 0.0))
     how = "spread"
-    slouch = _evidence_of(baseline.slouch, baseline, weights)
+    slouch = _evidence_of(baseline.slouch, baseline, settings)
     if slouch.size:
         centre = float(np.median(slouch))
         s_up = max(spread if np.isfinite(spread) else 0.0, settings.floor / 3)
         s_sl = max(_robust_spread(slouch) if slouch.size > 1 else 0.0, settings.floor / 3)
         # Between the two clusters, nearer the tighter one (equal spreads: halfway).
         thr, how = max(settings.floor, centre * s_up / (s_up + s_sl)), "two-point"
-    upright = _evidence_of(baseline.not_slouch, baseline, weights)
+    upright = _evidence_of(baseline.not_slouch, baseline, settings)
     if upright.size:
         need = float(np.quantile(upright, 0.9)) * FEEDBACK_MARGIN
         if need > thr:
@@ -346,33 +359,46 @@ def judge(
     baseline: Baseline | dict[str, MetricStats],
     view: str,
     settings: JudgeSettings | None = None,
-    centres: dict[str, np.ndarray] | None = None,
 ) -> Judgement:
     """Compare every frame with the baseline; only the baseline's view is judged.
 
-    ``centres`` (metric -> per-frame centre) replaces the baseline's fixed
-    centres where a sequence's baseline has followed slow drift.
+    A sequence's moving baseline (``adapt``) is applied after, by ``with_evidence``.
     """
     settings = settings or JudgeSettings()
     if not isinstance(baseline, Baseline):
         baseline = Baseline(view, dict(baseline))
     n = len(metrics)
     lim = limits(replace(baseline, view=view), settings)
-    moved = centres or {}
     severity: dict[str, np.ndarray] = {}
     for issue, limit in lim.issues.items():
         rule = DEFAULT_RULES[issue]
         stats = baseline.stats[rule.metric]
-        if rule.metric in moved:
-            stats = MetricStats(moved[rule.metric], stats.spread, stats.n)  # type: ignore[arg-type]
         with np.errstate(invalid="ignore"):
             severity[issue] = deviation(metrics[rule.metric], rule, stats) / limit
 
     evidence = np.full(n, np.nan)
     if view == FRONT:
-        base = {**baseline.centres(), **moved}
-        evidence = slouch_evidence(metrics.values, base, settings.weights)
+        evidence = slouch_evidence(
+            metrics.values, baseline.centres(), settings.weights, settings.combine
+        )
         severity[FRONT_SLOUCH] = evidence / lim.slouch
+    ear = baseline.stats.get("ear_span")
+    head_scale = (
+        metrics["ear_span"] / ear.centre
+        if ear is not None and np.isfinite(ear.centre) and ear.centre > 0
+        else np.full(n, np.nan)
+    )
+    return _verdict(severity, n, head_scale, evidence, lim.slouch)
+
+
+def _verdict(
+    severity: dict[str, np.ndarray],
+    n: int,
+    head_scale: np.ndarray,
+    evidence: np.ndarray,
+    limit: float,
+) -> Judgement:
+    """Score, verdict and issue names from each issue's severity."""
     slouch_keys = [k for k in severity if DEFAULT_RULES[k].slouch]
     worst = np.full(n, np.nan)
     if slouch_keys:
@@ -382,16 +408,19 @@ def judge(
     # 100 = as calibrated, 50 = at the threshold, 0 = twice the threshold or worse.
     score = np.clip(100.0 * (1.0 - worst / 2.0), 0.0, 100.0)
     slouched = np.where(np.isnan(worst), np.nan, (worst > 1.0).astype(float))
-
     issues = issue_names({k: severity[k] for k in DEFAULT_RULES if k in severity}, n)
+    return Judgement(score, slouched, issues, head_scale, worst, severity, evidence, limit)
 
-    ear = baseline.stats.get("ear_span")
-    ear_centre = moved.get("ear_span", ear.centre if ear is not None else np.nan)
-    head_scale = (
-        metrics["ear_span"] / ear_centre
-        if ear is not None
-        and np.all(np.isfinite(ear_centre))
-        and np.all(np.asarray(ear_centre) > 0)
-        else np.full(n, np.nan)
-    )
-    return Judgement(score, slouched, issues, head_scale, worst, severity, evidence, lim.slouch)
+
+def with_evidence(verdict: Judgement, evidence: np.ndarray) -> Judgement:
+    """The same judgement with the front slouch evidence replaced (a moving baseline).
+
+    NaN evidence makes the frame undecided: after a setup change nothing is judged,
+    not even the other issues.
+    """
+    undecided = np.isnan(evidence)
+    severity = {
+        k: np.where(undecided, np.nan, v) for k, v in verdict.severity.items() if k != FRONT_SLOUCH
+    }
+    severity[FRONT_SLOUCH] = evidence / verdict.limit
+    return _verdict(severity, len(evidence), verdict.head_scale, evidence, verdict.limit)

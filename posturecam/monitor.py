@@ -22,14 +22,15 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 
 from posturecam import feedback as fb
+from posturecam.adapt import AdaptSettings, BaselineTracker, views_of
 from posturecam.calibration import calibrate
 from posturecam.capture import ENDED, OK, LiveCapture
 from posturecam.coach import Coach
 from posturecam.control import ControlWatcher
 from posturecam.engine import LandmarkLog, run_pose
 from posturecam.errors import CalibrationError, PosturecamError
-from posturecam.geometry import MetricTable, compute_metrics
-from posturecam.judge import JudgeSettings, judge
+from posturecam.geometry import FRONT, MetricTable, compute_metrics
+from posturecam.judge import JudgeSettings, judge, limits, with_evidence
 from posturecam.notify import NotificationHub
 from posturecam.overlay import OverlayInfo, draw_overlay
 from posturecam.pose import PoseEstimator
@@ -40,6 +41,7 @@ from posturecam.temporal import (
     DRIFTING,
     SLOUCHING,
     UPRIGHT,
+    Event,
     PostureTimeline,
     Step,
     TemporalSettings,
@@ -61,6 +63,7 @@ class MonitorOptions:
     calibration_rate_hz: float = 5.0
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     judge: JudgeSettings | None = None  # None: the profile's own settings
+    adapt: AdaptSettings = field(default_factory=AdaptSettings)
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,21 @@ class FrameVerdict:
     view: str
     metrics: dict[str, float]
     carried_over: bool = False  # landmarks reused from an earlier frame: the model did not run
+    events: tuple[Event, ...] = ()  # the moving baseline's (setup changed, re-anchored)
 
 
 def judge_frame(
-    frame: Frame, landmarks: Landmarks, profile: Profile, settings: JudgeSettings
+    frame: Frame,
+    landmarks: Landmarks,
+    profile: Profile,
+    settings: JudgeSettings,
+    tracker: BaselineTracker | None = None,
+    carried_over: bool = False,
 ) -> FrameVerdict:
-    """Metrics and judgement of one frame against the profile (a batch of one)."""
+    """Metrics and judgement of one frame against the profile (a batch of one).
+
+    ``tracker`` is the session's moving baseline: the same rules replay applies.
+    """
     if frame.image is None:
         return FrameVerdict(None, math.nan, math.nan, (), "", {})
     if not landmarks.detected:
@@ -87,6 +99,12 @@ def judge_frame(
     batch = LandmarkBatch.stack([landmarks])
     table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
     verdict = judge(table, profile.baseline(), profile.view, settings)
+    events: tuple[Event, ...] = ()
+    if tracker is not None and np.isfinite(verdict.limit):
+        view = views_of(table.values)[0]
+        moved, new = tracker.update(frame.t_s, float(verdict.evidence[0]), view, carried_over)
+        verdict = with_evidence(verdict, np.array([moved]))
+        events = tuple(new)
     issues = str(verdict.issues[0])
     return FrameVerdict(
         present=True,
@@ -95,6 +113,8 @@ def judge_frame(
         issues=tuple(issues.split(";")) if issues else (),
         view=str(table.view[0]),
         metrics={k: float(v[0]) for k, v in table.values.items()},
+        carried_over=carried_over,
+        events=events,
     )
 
 
@@ -243,6 +263,7 @@ class Monitor:
         self.coach = Coach()
         self.totals = SessionTotals()
         self.timeline = PostureTimeline(self.options.temporal)
+        self._tracker: BaselineTracker | None = None
         self.session_id: int | None = None
         self.end_reason = ""
         self._capturing = False
@@ -290,6 +311,16 @@ class Monitor:
         """Fold the timeline's totals in and start a fresh one (after a pause or recalibration)."""
         self.totals.add(self.timeline.time_in)
         self.timeline = PostureTimeline(self.options.temporal)
+        self._tracker = None
+
+    def _baseline_tracker(self) -> BaselineTracker | None:
+        """The session's moving baseline, new whenever the profile or its threshold changes."""
+        if self.profile is None or self.profile.view != FRONT:
+            return None
+        limit = limits(self.profile.baseline(), self._settings()).slouch
+        if self._tracker is None or self._tracker.limit != limit:
+            self._tracker = BaselineTracker(limit, self.options.adapt)
+        return self._tracker
 
     # ------------------------------------------------------------------ calibration
 
@@ -433,11 +464,13 @@ class Monitor:
     def _analyse(self, frame: Frame) -> Step:
         assert self.profile is not None
         landmarks = self.estimator.detect(frame) if frame.image is not None else Landmarks.empty()
-        verdict = judge_frame(frame, landmarks, self.profile, self._settings())
+        verdict = judge_frame(
+            frame, landmarks, self.profile, self._settings(), self._baseline_tracker()
+        )
         step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
         self.totals.frames += 1
         self._remember(frame.t_s, verdict, step)
-        for event in step.events:
+        for event in (*verdict.events, *step.events):
             self._event(self.coach.advise(event), frame.t_s)
         self._sample(
             frame.t_s, step.state, verdict.score, verdict.present, ";".join(verdict.issues)

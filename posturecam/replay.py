@@ -13,12 +13,13 @@ import numpy as np
 from tqdm import tqdm
 
 from posturecam import __version__, recording
+from posturecam.adapt import SETUP_CHANGED, AdaptSettings, Followed, follow_baseline
 from posturecam.calibration import baseline_of
 from posturecam.coach import Coach
 from posturecam.engine import LandmarkLog, measure, prefetch, run_pose
 from posturecam.errors import CalibrationError, OutputError
-from posturecam.geometry import METRICS, MetricTable, detect_view, dominant_view
-from posturecam.judge import Judgement, JudgeSettings, judge, limits
+from posturecam.geometry import FRONT, METRICS, MetricTable, detect_view, dominant_view
+from posturecam.judge import Judgement, JudgeSettings, judge, limits, with_evidence
 from posturecam.pose import IMAGE, VIDEO, PoseEstimator
 from posturecam.profiles import Profile, check_fits
 from posturecam.report_files import (
@@ -53,6 +54,7 @@ class ReplayOptions:
     parquet: bool = False  # also write frames.parquet (needs pyarrow)
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     judge: JudgeSettings | None = None  # replaces the profile's judgement settings
+    adapt: AdaptSettings = field(default_factory=AdaptSettings)  # sequences' moving baseline
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +65,7 @@ class Scored:
     judgement: Judgement | None
     baseline: dict[str, Any]
     warnings: list[str]
+    followed: Followed | None = None  # a sequence's moving baseline
 
 
 def _calibration_mask(log: LandmarkLog, options: ReplayOptions) -> tuple[np.ndarray, str]:
@@ -134,7 +137,20 @@ def score(log: LandmarkLog, options: ReplayOptions) -> Scored:
         "placed_by": lim.placed_by,
         "issues": {k: round(v, 6) for k, v in lim.issues.items()},
     }
-    return Scored(metrics, judge(metrics, base, base.view, settings), baseline, warnings)
+    verdict = judge(metrics, base, base.view, settings)
+    followed = None
+    if not options.stills and base.view == FRONT and np.isfinite(verdict.limit):
+        followed = follow_baseline(
+            log.t_s, verdict.evidence, metrics.values, verdict.limit, options.adapt
+        )
+        verdict = with_evidence(verdict, followed.evidence)
+        baseline["moving"] = {
+            "max_offset": round(followed.max_offset, 6),
+            "final_offset": round(float(followed.offset[-1]), 6) if len(log) else 0.0,
+            "setup_changes": sum(e.type == SETUP_CHANGED for e in followed.events),
+            "settings": options.adapt.to_dict(),
+        }
+    return Scored(metrics, verdict, baseline, warnings, followed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,13 +259,23 @@ def analyse(log: LandmarkLog, options: ReplayOptions) -> Analysis:
         story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal)
         columns.update(
             head_scale=verdict.head_scale,
+            evidence=verdict.evidence,
+            evidence_zero=(
+                scored.followed.offset
+                if scored.followed is not None
+                else np.where(np.isfinite(verdict.evidence), 0.0, np.nan)
+            ),
             score=verdict.score,
             slouched=verdict.slouched,
             state=story.states,
             issues=verdict.issues,
         )
     coach = Coach()
-    events = [coach.advise(e) for e in story.events] if story else []
+    happened = list(story.events) if story else []
+    if scored.followed is not None:
+        # Stable by time: the baseline's events come before the timeline's at one instant.
+        happened = sorted(scored.followed.events + happened, key=lambda e: e.t_s)
+    events = [coach.advise(e) for e in happened]
     return Analysis(scored, columns, events, story.time_in if story else None)
 
 
@@ -265,6 +291,7 @@ def options_record(options: ReplayOptions) -> dict[str, Any]:
         "no_baseline": options.no_baseline,
         "temporal": options.temporal.to_dict(),
         "judge": options.judge.to_dict() if options.judge else None,
+        "adapt": options.adapt.to_dict(),
     }
 
 

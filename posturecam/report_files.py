@@ -19,7 +19,15 @@ from posturecam.errors import OutputError
 from posturecam.geometry import METRICS
 from posturecam.storage import atomic_open
 
-JUDGEMENT_COLUMNS = ("head_scale", "score", "slouched", "state", "issues")
+JUDGEMENT_COLUMNS = (
+    "head_scale",
+    "evidence",
+    "evidence_zero",
+    "score",
+    "slouched",
+    "state",
+    "issues",
+)
 COLUMNS = ("frame", "t_s", "source", "detected", "view", *METRICS, *JUDGEMENT_COLUMNS, "reason")
 
 FRAMES = "frames.csv"
@@ -76,6 +84,8 @@ COLUMN_TYPES: dict[str, str] = {
     "view": TEXT,
     **dict.fromkeys(METRICS, FLOAT),
     "head_scale": FLOAT,
+    "evidence": FLOAT,
+    "evidence_zero": FLOAT,
     "score": FLOAT,
     "slouched": BOOL,  # written from float 1/0/NaN
     "state": TEXT,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from posturecam import profiles, recording
+from posturecam.adapt import AdaptSettings
 from posturecam.errors import OutputError
 from posturecam.judge import JudgeSettings
 from posturecam.replay import (
@@ -64,6 +65,7 @@ def original_options(run_dir: Path, summary: dict[str, Any]) -> ReplayOptions:
         if o.get("temporal")
         else TemporalSettings(),
         judge=JudgeSettings.from_dict(o["judge"]) if o.get("judge") else None,
+        adapt=AdaptSettings.from_dict(o["adapt"]) if o.get("adapt") else AdaptSettings(),
         progress=False,
     )
 

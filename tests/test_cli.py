@@ -29,6 +29,8 @@ HEADER = [
     "view",
     *METRICS,
     "head_scale",
+    "evidence",
+    "evidence_zero",
     "score",
     "slouched",
     "state",

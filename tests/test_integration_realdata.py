@@ -54,3 +54,37 @@ def test_hunchback_neck_inclination_exceeds_straight_by_10_degrees(side):
             assert h >= straight.max() + 10, (c, h, straight)
             checked += 1
     assert checked >= 2
+
+
+@pytest.fixture(scope="session")
+def s4_sequence(datasets, model_path):
+    """S4's two clips in order (good, then bad) through the model in VIDEO mode, 30 frames/s."""
+    import csv
+
+    import cv2
+
+    from posturecam.engine import run_pose
+    from posturecam.pose import VIDEO, MediaPipePose
+    from posturecam.types import Frame
+
+    root = datasets / "frontal-webcam-1subject"
+    with open(root / "labels.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    frames = (
+        Frame(cv2.imread(str(root / r["path"]), cv2.IMREAD_COLOR), i / 30.0, i, r["path"])
+        for i, r in enumerate(rows)
+    )
+    with MediaPipePose(model_path, VIDEO) as pose:
+        log = run_pose(frames, pose)
+    return rows, log
+
+
+def test_s4_slouched_clip_as_a_sequence_is_never_a_setup_change(s4_sequence):
+    from posturecam.replay import ReplayOptions, analyse
+
+    rows, log = s4_sequence
+    a = analyse(log, ReplayOptions(baseline_frames=10, progress=False))
+    assert not [e for e in a.events if e["type"] in ("setup_changed", "baseline_reanchored")]
+    bad = np.array([r["label"] == "bad" for r in rows])
+    slouched = np.array(a.columns["slouched"], float)
+    assert np.nanmean(slouched[bad]) > 0.95

@@ -364,6 +364,7 @@ def test_settings_round_trip():
         "weights": dict(DEFAULT_WEIGHTS),
         "floor": DEFAULT_FLOOR,
         "slouch_k": DEFAULT_SLOUCH_K,
+        "combine": "mean",
     }
     assert JudgeSettings.from_dict(d) == s
     assert JudgeSettings.from_dict({}) == JudgeSettings()
