@@ -21,7 +21,7 @@ from posturecam.judge import (
     MetricStats,
     limits,
     slouch_evidence,
-    slouch_limit,
+    upright_spread,
 )
 from posturecam.pose import IMAGE, VIDEO, PoseEstimator
 from posturecam.profiles import Profile
@@ -35,6 +35,9 @@ MIN_FRAMES = 3
 # sitting still (about three times what steady sitting gives).
 MAX_STEADY_SPREAD = {"head_height": 0.12, "neck_inclination": 12.0}
 MIN_SAME_VIEW = 0.9
+# A slouch example counts as a different posture beyond this many upright spreads
+# (about 3 standard deviations: not the upright cluster's own noise).
+DISTINCT_K = 3.0
 
 
 def robust_stats(values: np.ndarray) -> MetricStats:
@@ -206,7 +209,9 @@ def add_slouch(profile: Profile, log: LandmarkLog, stills: bool = False) -> Prof
     samples = samples_of(table, profile.view)
     with_slouch = profile.with_examples("slouch", samples)
     settings = profile.settings
-    one_point, _ = slouch_limit(profile.baseline(), settings)
+    # Distinct from upright: beyond three upright spreads (and the noise floor).
+    spread = upright_spread(profile.baseline(), settings)
+    distinct = max(settings.floor, DISTINCT_K * (spread if np.isfinite(spread) else 0.0))
     base = with_slouch.baseline()
     ev = slouch_evidence(samples, base.centres(), settings.weights) if samples else np.array([])
     ev = ev[np.isfinite(ev)]
@@ -215,7 +220,7 @@ def add_slouch(profile: Profile, log: LandmarkLog, stills: bool = False) -> Prof
             "your head and shoulders were not measurable in the slouch frames: face the "
             "camera, keep them in view, and try the slouch step again."
         )
-    if float(np.median(ev)) <= one_point:
+    if float(np.median(ev)) <= distinct:
         raise CalibrationError(
             "your slouch looked like your upright posture (the difference was within how "
             "much you moved while upright): sit the way you do when tired, head and shoulders "

@@ -376,6 +376,7 @@ def _replay_options(args: argparse.Namespace) -> ReplayOptions:
         parquet=args.parquet,
         temporal=chosen.temporal,
         judge=_judge_settings(judge_base, args.sensitivity),
+        adapt=chosen.adapt,
     )
 
 
@@ -460,6 +461,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     if args.settings:
         chosen = settings.load(args.settings)
         changes["temporal"] = chosen.temporal
+        changes["adapt"] = chosen.adapt
         if chosen.judge is not None:
             changes["judge"] = chosen.judge
     if args.sensitivity:

@@ -267,7 +267,7 @@ def _evidence_of(samples: Samples, baseline: Baseline, settings: JudgeSettings) 
     return ev[np.isfinite(ev)]
 
 
-def _upright_spread(baseline: Baseline, settings: JudgeSettings) -> float:
+def upright_spread(baseline: Baseline, settings: JudgeSettings) -> float:
     """Spread of the combined evidence over the calibration frames.
 
     Without stored frames (older profiles) the metrics' own spreads are added
@@ -299,13 +299,16 @@ def slouch_limit(baseline: Baseline, settings: JudgeSettings) -> tuple[float, st
     own slouch examples. Feedback moves it above frames the person called
     upright. Sensitivity of ``head_drop`` scales the result.
     """
-    spread = _upright_spread(baseline, settings)
+    spread = upright_spread(baseline, settings)
     thr = max(settings.floor, settings.slouch_k * (spread if np.isfinite(spread) else 0.0))
     how = "spread"
     slouch = _evidence_of(baseline.slouch, baseline, settings)
     if slouch.size:
         centre = float(np.median(slouch))
-        s_up = max(spread if np.isfinite(spread) else 0.0, settings.floor / 3)
+        # A calibration's few seconds show less of the upright wander than a day
+        # does: take the wider spread the one-point rule assumes (its threshold
+        # stands for three such spreads) before weighing the two clusters.
+        s_up = thr / 3
         s_sl = max(_robust_spread(slouch) if slouch.size > 1 else 0.0, settings.floor / 3)
         # Between the two clusters, nearer the tighter one (equal spreads: halfway).
         thr, how = max(settings.floor, centre * s_up / (s_up + s_sl)), "two-point"

@@ -82,6 +82,7 @@ def run_monitor(
         snooze_s=m.snooze_minutes * 60.0,
         temporal=cfg.temporal,
         judge=cfg.judge,
+        adapt=cfg.adapt,
     )
     with control.monitor_lock():
         cap = capture or open_live(m.source)

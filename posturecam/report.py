@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from posturecam import __version__
+from posturecam.adapt import REANCHORED, SETUP_CHANGED
 from posturecam.errors import OutputError, PosturecamError
 from posturecam.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
 from posturecam.judge import DEFAULT_RULES, EVIDENCE, FRONT_SLOUCH, JudgeSettings
@@ -41,7 +42,14 @@ STATE_COLOURS = {
 }
 LEVEL_COLOURS = {"cue": "#b71c1c", "stretch": "#6a1b9a", "break": "#1a237e"}
 JUDGED_STATES = (UPRIGHT, DRIFTING, SLOUCHING, ALERT)
-PLOTS = ("score", "metrics", "states")
+PLOTS = ("score", "decided", "metrics", "states")  # "decided" only when there is evidence
+SETUP_EVENTS = {SETUP_CHANGED: "setup changed", REANCHORED: "baseline re-anchored"}
+SETUP_STYLES = {SETUP_CHANGED: ("#00838f", "-."), REANCHORED: ("#5d4037", ":")}
+PLACED_BY = {
+    "spread": "from how much the person moved while upright during calibration",
+    "two-point": "between the person's upright and slouched calibration",
+    "feedback": "moved by the person's feedback on alerts",
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,20 @@ class Band:
     centre: float
     low: float | None
     high: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Decided:
+    """What the front view's judgement decided by: evidence, its threshold, the moving zero."""
+
+    t_s: np.ndarray
+    evidence: np.ndarray  # against the moving baseline, NaN when undecided
+    zero: np.ndarray  # the moving zero (NaN when not recorded)
+    undecided: np.ndarray  # bool: a frame with a person (or unusable) but no verdict
+    away: np.ndarray  # bool: no person in the frame
+    threshold: float | None
+    placed_by: str | None
+    moving: dict[str, Any] | None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -281,6 +303,48 @@ def _traced_metrics(run: Run, bands: dict[str, Band]) -> list[str]:
     return [m for m in pool if m in run.frames and np.isfinite(run.frames[m]).any()]
 
 
+def _setup_events(run: Run) -> list[dict[str, Any]]:
+    """setup_changed / baseline_reanchored events (events.jsonl only; old runs have none)."""
+    return [e for e in run.events or [] if e.get("type") in SETUP_EVENTS]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def decided(run: Run) -> Decided | None:
+    """The front view's evidence against its threshold; None for side views and old runs."""
+    baseline = run.summary.get("baseline") or {}
+    view = baseline.get("view") or run.summary.get("view")
+    evidence = np.asarray(run.frames.get("evidence", ()), dtype=float)
+    if view == "side" or evidence.size == 0 or not np.isfinite(evidence).any():
+        return None
+    limits = baseline.get("limits") if isinstance(baseline.get("limits"), dict) else {}
+    placed_by = limits.get("placed_by")
+    moving = baseline.get("moving")
+    detected = np.asarray(run.frames["detected"], dtype=float)
+    missing = ~np.isfinite(evidence)
+    return Decided(
+        t_s=np.asarray(run.frames["t_s"], dtype=float),
+        evidence=evidence,
+        zero=np.asarray(run.frames.get("evidence_zero", np.full(evidence.size, np.nan)), float),
+        undecided=missing & (detected != 0),
+        away=missing & (detected == 0),
+        threshold=_number(limits.get("slouch_evidence")),
+        placed_by=str(placed_by) if placed_by else None,
+        moving=moving if isinstance(moving, dict) else None,
+    )
+
+
+def _placed_text(placed_by: str | None) -> str:
+    if placed_by is None:
+        return "not recorded"
+    how = PLACED_BY.get(placed_by)
+    return f"{placed_by} ({how})" if how else placed_by
+
+
 # --- plots -----------------------------------------------------------------------------------
 
 
@@ -365,6 +429,72 @@ def _draw_score(fig: Any, run: Run) -> None:
     ]
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+
+
+def _draw_decided(fig: Any, run: Run, d: Decided) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    scale, unit = _time_unit(d.t_s)
+    x = d.t_s / scale
+    ax = fig.add_subplot()
+    band_y = ax.get_xaxis_transform()
+    handles: list[Any] = []
+    labels = np.where(d.undecided, UNDECIDED, np.where(d.away, AWAY, ""))
+    runs = state_runs(d.t_s, labels)
+    for state, alpha in ((UNDECIDED, 0.55), (AWAY, 0.25)):
+        spans = [(a / scale, (b - a) / scale) for s, a, b in runs if s == state]
+        if spans:
+            ax.broken_barh(
+                spans, (0, 1), transform=band_y, color=STATE_COLOURS[state], alpha=alpha, lw=0
+            )
+            handles.append(Patch(color=STATE_COLOURS[state], alpha=alpha, label=state))
+    ax.axhline(0.0, color="#9e9e9e", lw=0.8)
+    if d.threshold is not None:
+        # Only known words from the run go into the figure: data text is never mathtext.
+        how = d.placed_by if d.placed_by in (*PLACED_BY, "side") else d.placed_by and "other"
+        placed = f", placed by {how}" if how else ""
+        label = f"threshold {d.threshold:.3g}{placed}"
+        ax.axhline(d.threshold, color="#d84315", lw=1.4)
+        handles.append(Line2D([], [], color="#d84315", lw=1.4, label=label))
+    if np.isfinite(d.zero).any():
+        ax.plot(x, d.zero, color="#2e7d32", lw=1.2)
+        handles.append(Line2D([], [], color="#2e7d32", lw=1.2, label="moving zero"))
+    ax.plot(x, d.evidence, color="#0d47a1", lw=1.2)
+    finite = np.isfinite(d.evidence)
+    alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
+    if alone.any():
+        ax.plot(x[alone], d.evidence[alone], ".", color="#0d47a1", ms=4)
+    handles.insert(0, Line2D([], [], color="#0d47a1", lw=1.2, label="evidence"))
+    shown: dict[str, Any] = {}
+    for event in _setup_events(run):
+        at = _alert_time(event) / scale
+        if math.isfinite(at):
+            colour, style = SETUP_STYLES[event["type"]]
+            ax.axvline(at, color=colour, ls=style, lw=1.4)
+            shown.setdefault(
+                event["type"],
+                Line2D([], [], color=colour, ls=style, lw=1.4, label=SETUP_EVENTS[event["type"]]),
+            )
+    for alert in _alerts(run):
+        level = str(alert.get("level"))
+        level = level if level in LEVEL_COLOURS else "other"  # never data text as mathtext
+        colour = LEVEL_COLOURS.get(level, "#b71c1c")
+        at = _alert_time(alert) / scale
+        if math.isfinite(at):
+            ax.axvline(at, color=colour, ls="--", lw=1.2)
+            shown.setdefault(
+                f"alert {level}", Line2D([], [], color=colour, ls="--", label=f"alert ({level})")
+            )
+    handles += shown.values()
+    if d.t_s.size:
+        ax.set_xlim(x[0], max(x[-1], x[0] + 1e-9))
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, -0.05), high)
+    ax.set_xlabel(f"time ({unit})")
+    ax.set_ylabel("slouch evidence\n(1 = a clear slouch)")
+    ax.set_title("What decided: slouch evidence against its threshold", loc="left")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
 
 
 def _draw_metrics(
@@ -528,11 +658,64 @@ def _states_section(time_in: dict[str, float] | None) -> str:
     )
 
 
-def _alerts_section(alerts: list[dict[str, Any]]) -> str:
-    if not alerts:
+def _decided_text(d: Decided) -> str:
+    """Under the "What decided" plot: the threshold, what placed it, how far the zero moved."""
+    parts = []
+    if d.threshold is None:
+        parts.append("Threshold: not recorded in this run.")
+    else:
+        parts.append(
+            f"Threshold: <strong>{d.threshold:.3g}</strong> (slouch evidence, 1 = a clear "
+            f"slouch), placed by <strong>{_e(_placed_text(d.placed_by))}</strong>."
+        )
+    moving = d.moving or {}
+    max_offset = _number(moving.get("max_offset"))
+    if max_offset is None:
+        parts.append("The baseline did not follow drift in this run (no moving baseline).")
+    else:
+        share = (
+            f" ({max_offset / d.threshold:.0%} of the threshold)"
+            if d.threshold is not None and d.threshold > 0
+            else ""
+        )
+        if max_offset > 0:
+            parts.append(f"The baseline followed slow drift by at most {max_offset:.3g}{share}.")
+        else:
+            parts.append(f"The baseline did not follow any drift{share}.")
+        final = _number(moving.get("final_offset"))
+        if final:
+            parts.append(f"At the end its zero stood at {final:.3g}.")
+    changes = moving.get("setup_changes")
+    if isinstance(changes, int) and not isinstance(changes, bool):
+        parts.append(f"Setup changes: <strong>{changes}</strong>.")
+    undecided = sum(b - a for s, a, b in state_runs(d.t_s, np.where(d.undecided, UNDECIDED, "")))
+    if undecided > 0:
+        parts.append(f"Undecided (shaded): {_e(duration_text(undecided))}.")
+    return "<p>" + " ".join(parts) + "</p>"
+
+
+def _event_time(event: dict[str, Any]) -> float:
+    t_s = _alert_time(event)
+    return t_s if math.isfinite(t_s) else math.inf
+
+
+def _alerts_section(alerts: list[dict[str, Any]], setup: Sequence[dict[str, Any]] = ()) -> str:
+    if not alerts and not setup:
         return '<p class="muted">No alerts in this run.</p>'
     rows = []
-    for alert in alerts:
+    events = sorted([*alerts, *setup], key=_event_time) if setup else alerts
+    for alert in events:
+        if alert.get("type") in SETUP_EVENTS:
+            t_s = _alert_time(alert)
+            rows.append(
+                [
+                    f"<td>{_e(clock(t_s) if math.isfinite(t_s) else '?')}</td>",
+                    f"<td>{_e(SETUP_EVENTS[alert['type']])}</td>",
+                    f"<td>{_e(alert.get('message') or '-')}</td>",
+                    "<td>-</td>",
+                ]
+            )
+            continue
         issues = alert.get("issues") or []
         issues = [issues] if isinstance(issues, str) else issues
         stretches = alert.get("stretches") or []
@@ -546,9 +729,12 @@ def _alerts_section(alerts: list[dict[str, Any]]) -> str:
                 f"<td>{_e(', '.join(_stretch_names(stretches)) or '-')}</td>",
             ]
         )
+    head = "Level / event" if setup else "Level"
+    what = "Issues / what happened" if setup else "Issues"
+    none = '\n<p class="muted">No alerts in this run.</p>' if not alerts else ""
     return (
-        "<table><tr><th>Time</th><th>Level</th><th>Issues</th><th>Suggested stretches</th>"
-        "</tr>\n" + _rows(rows) + "\n</table>"
+        f"<table><tr><th>Time</th><th>{head}</th><th>{what}</th><th>Suggested stretches</th>"
+        "</tr>\n" + _rows(rows) + "\n</table>" + none
     )
 
 
@@ -567,6 +753,16 @@ def render_html(run: Run, pngs: dict[str, bytes], notes: Sequence[str] = ()) -> 
     if s.get("posturecam"):
         made_by += f" from a run of posturecam {s['posturecam']}"
     csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    found = decided(run) if "decided" in pngs else None
+    decided_html = (
+        '<section id="decided">\n<h2>What decided</h2>\n'
+        + _img(pngs["decided"], "slouch evidence over time against its threshold")
+        + "\n"
+        + _decided_text(found)
+        + "\n</section>\n"
+        if found is not None
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -587,7 +783,7 @@ def render_html(run: Run, pngs: dict[str, bytes], notes: Sequence[str] = ()) -> 
 <h2>Score over time</h2>
 {_img(pngs["score"], "score over time with state bands and alerts")}
 </section>
-<section id="metrics">
+{decided_html}<section id="metrics">
 <h2>Metrics against the baseline</h2>
 {_img(pngs["metrics"], "metric traces against the baseline band")}
 </section>
@@ -598,7 +794,7 @@ def render_html(run: Run, pngs: dict[str, bytes], notes: Sequence[str] = ()) -> 
 </section>
 <section id="alerts">
 <h2>Alerts</h2>
-{_alerts_section(_alerts(run))}
+{_alerts_section(_alerts(run), _setup_events(run))}
 </section>
 <section id="warnings">
 <h2>Warnings</h2>
@@ -628,8 +824,14 @@ def make_report(run_dir: Path, html_path: Path | None = None) -> ReportFiles:
     bands = baseline_bands(baseline)
     names = _traced_metrics(run, bands)
     rows = math.ceil(len(names) / (1 if len(names) == 1 else 2 if len(names) <= 4 else 3))
+    found = decided(run)
     pngs = {
         "score": _render(lambda fig: _draw_score(fig, run), (10.0, 3.6)),
+        **(
+            {"decided": _render(lambda fig: _draw_decided(fig, run, found), (10.0, 3.6))}
+            if found is not None
+            else {}
+        ),
         "metrics": _render(
             lambda fig: _draw_metrics(fig, run, names, bands, judged),
             (10.0, 0.6 + 2.0 * max(rows, 1)),
@@ -641,9 +843,10 @@ def make_report(run_dir: Path, html_path: Path | None = None) -> ReportFiles:
         notes.append("No baseline in this run: metric traces are shown without threshold bands.")
     if run.events is None:
         notes.append(f"No {EVENTS} in {run.path}: alerts are taken from {SUMMARY}.")
-    paths = tuple(html_path.with_name(f"{html_path.stem}_{name}.png") for name in PLOTS)
+    made = [name for name in PLOTS if name in pngs]
+    paths = tuple(html_path.with_name(f"{html_path.stem}_{name}.png") for name in made)
     try:
-        for path, name in zip(paths, PLOTS, strict=True):
+        for path, name in zip(paths, made, strict=True):
             _write_bytes(path, pngs[name])
         write_text(html_path, render_html(run, pngs, notes))
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""Settings files: TOML with [judge], [temporal] and [monitor] tables, checked strictly.
+"""Settings files: TOML with [judge], [temporal], [baseline] and [monitor] tables, checked strictly.
 
 [judge]
 noise_k = 3.0
@@ -7,6 +7,9 @@ sensitivity = { head_drop = 1.2 }   # >1 = more sensitive
 [temporal]
 persistence_s = 90
 break_after_s = 0                   # 0 turns break reminders off
+
+[baseline]
+drift_tau_s = 0                     # 0: never follow slow drift
 
 [monitor]
 source = "0"                        # camera index or video file
@@ -29,6 +32,7 @@ from typing import Any
 
 import platformdirs
 
+from posturecam.adapt import AdaptSettings
 from posturecam.errors import PosturecamError
 from posturecam.judge import JudgeSettings
 from posturecam.temporal import TemporalSettings
@@ -41,7 +45,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 ENV_CONFIG = "POSTURECAM_CONFIG"
 ENV_HOME = "POSTURECAM_HOME"
 CONFIG_NAME = "config.toml"
-TABLES = ("judge", "temporal", "monitor")
+TABLES = ("judge", "temporal", "baseline", "monitor")
 
 
 class SettingsError(PosturecamError):
@@ -109,6 +113,7 @@ class Settings:
     judge: JudgeSettings | None = None  # None: keep the profile's own settings
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     monitor: MonitorSettings = field(default_factory=MonitorSettings)
+    adapt: AdaptSettings = field(default_factory=AdaptSettings)  # the [baseline] table
 
 
 def _is_number(value: Any) -> bool:
@@ -119,7 +124,7 @@ def _parse(data: dict[str, Any]) -> Settings:
     unknown = set(data) - set(TABLES)
     if unknown:
         raise SettingsError(
-            f"unknown table(s) {sorted(unknown)}; use [judge], [temporal] and [monitor]"
+            f"unknown table(s) {sorted(unknown)}; use [judge], [temporal], [baseline] and [monitor]"
         )
     for table in TABLES:
         if table in data and not isinstance(data[table], dict):
@@ -131,9 +136,10 @@ def _parse(data: dict[str, Any]) -> Settings:
             temporal_data["break_after_s"] = None
         temporal = TemporalSettings.from_dict(temporal_data)
         monitor = MonitorSettings.from_dict(data.get("monitor", {}))
+        adapt = AdaptSettings.from_dict(data.get("baseline", {}))
     except (TypeError, ValueError, AttributeError) as exc:
         raise SettingsError(str(exc)) from exc
-    return Settings(judge, temporal, monitor)
+    return Settings(judge, temporal, monitor, adapt)
 
 
 def parse(data: dict[str, Any], where: str = "settings") -> Settings:
@@ -374,5 +380,9 @@ def show(settings: Settings) -> str:
         "",
         "# [temporal]: timing of states, alerts and breaks, in seconds of the camera's clock.",
         *_table("temporal", temporal, notes),
+        "",
+        "# [baseline]: in sequences, follow slow drift while you sit calmly, and notice a",
+        "# moved camera (frames undecided until the new view settles). drift_tau_s = 0: off.",
+        *_table("baseline", settings.adapt.to_dict(), {}),
     ]
     return "\n".join(lines) + "\n"

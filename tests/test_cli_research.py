@@ -120,3 +120,41 @@ def test_replay_parquet_matches_csv(fakes, tmp_path, capsys):  # noqa: F811
         else:
             assert list(values) == list(pq_cols[name]), name
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["options"]["view"] is None
+
+
+def test_moving_baseline_and_setup_change_are_reproduced_by_rescore(
+    fakes,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    """Drift and a moved camera are decided from landmarks alone, so rescore repeats them."""
+    import numpy as np
+    import simperson as sim
+
+    from posturecam.types import Landmarks
+
+    s = sim.simulate(900.0, 5, ordinary=False)
+    b = s.log.landmarks
+    xy = b.xy.copy()
+    later = s.log.t_s >= 450.0
+    centre = np.array([320.0, 240.0])
+    xy[later] = centre + (xy[later] - centre) * 1.3  # the laptop was moved nearer
+
+    def fn(frame):
+        i = frame.index
+        return Landmarks(xy[i], b.z[i], b.visibility[i], b.visibility[i], b.world[i], (640, 480))
+
+    fakes.fn = fn
+    src = make_folder(tmp_path / "sim", n=len(s.log), fps=2.0, size=(640, 480))
+    out = tmp_path / "run"
+    code, _, err = replay(capsys, src, out)
+    assert code == 0, err
+    events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    kinds = [e["type"] for e in events]
+    assert "setup_changed" in kinds and "baseline_reanchored" in kinds
+    assert "alert" not in kinds
+    assert summary_of(out)["baseline"]["moving"]["setup_changes"] == 1
+    code, _, err = run(capsys, "rescore", out)
+    assert code == 0, err
+    assert read(out / "rescored" / "frames.csv") == read(out / "frames.csv")
+    assert read(out / "rescored" / "events.jsonl") == read(out / "events.jsonl")

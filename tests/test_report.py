@@ -75,8 +75,27 @@ ALERTS = [
 ]  # fmt: skip
 
 
-def make_run(folder: Path, source: str = "desk", judged: bool = True, seed: int = 0) -> Path:
-    """A replay folder: upright, drifting, slouching with two alerts, undecided, away, upright."""
+SETUP = [
+    {"t_s": 70.0, "type": "setup_changed", "since_s": 60.0,
+     "message": "The camera or your seat seems to have moved."},
+    {"t_s": 80.0, "type": "baseline_reanchored", "after_s": 10.0, "offset": 0.05,
+     "message": "The new camera view has settled: posture is judged again."},
+]  # fmt: skip
+MOVING = {"max_offset": 0.1, "final_offset": 0.05, "setup_changes": 1, "settings": {}}
+
+
+def make_run(
+    folder: Path,
+    source: str = "desk",
+    judged: bool = True,
+    seed: int = 0,
+    evidence: bool = False,
+) -> Path:
+    """A replay folder: upright, drifting, slouching with two alerts, undecided, away, upright.
+
+    ``evidence``: today's format, with the evidence columns, the moving baseline's
+    record and a setup change (at 70 s, re-anchored at 80 s, in the undecided stretch).
+    """
     rng = np.random.default_rng(seed)
     n = 240
     t = np.arange(n) * 0.5
@@ -115,9 +134,16 @@ def make_run(folder: Path, source: str = "desk", judged: bool = True, seed: int 
             state=states,
             issues=np.where(slouched, "head_drop", ""),
         )
+    if judged and evidence:
+        columns.update(
+            evidence=np.where(unknown, np.nan, np.where(slouched, 0.9, 0.05)),
+            evidence_zero=np.where(unknown, np.nan, np.minimum(t / 400, 0.1)),
+        )
     write_frames_csv(folder / FRAMES, columns)
     events = [{"t_s": 20.0, "type": "state", "from": "upright", "to": "drifting"}]
     events += ALERTS if judged else []
+    if judged and evidence:
+        events = sorted(events + SETUP, key=lambda e: e["t_s"])
     write_events(folder / EVENTS, events)
     time_in = {"upright": 50.0, "drifting": 10.0, "slouching": 10.0, "alert": 30.0,
                "away": 10.0, "undecided": 10.0}  # fmt: skip
@@ -133,7 +159,9 @@ def make_run(folder: Path, source: str = "desk", judged: bool = True, seed: int 
         "duration_s": float(t[-1]),
         "view": "front",
         "view_forced": False,
-        "baseline": BASELINE if judged else {"kind": "none"},
+        "baseline": (
+            {**BASELINE, "moving": MOVING} if evidence else BASELINE if judged else {"kind": "none"}
+        ),
         "warnings": ["the lighting changed at 01:10"],
         "alerts": ALERTS if judged else [],
         "time_in_state_s": time_in if judged else None,
@@ -339,6 +367,191 @@ def test_score_gaps_stay_gaps(run_dir: Path) -> None:
     assert np.nanmin(y) > 0  # the synthetic scores never reach 0
     alert_lines = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--"]
     assert sorted(float(ln.get_xdata()[0]) for ln in alert_lines) == [50.0, 95.5]
+
+
+# --- what decided: the evidence against its threshold --------------------------------------
+
+DECIDED_HEADINGS = [HEADINGS[0], "What decided", *HEADINGS[1:]]
+
+
+@pytest.fixture
+def new_run(tmp_path: Path) -> Path:
+    folder = tmp_path / "results" / "new"
+    folder.mkdir(parents=True)
+    return make_run(folder, evidence=True)
+
+
+def _embedded(page: Page) -> list[bytes]:
+    prefix = "data:image/png;base64,"
+    return [base64.b64decode(src[len(prefix) :], validate=True) for src in page.images]
+
+
+def test_what_decided_plot_with_the_new_columns(new_run: Path) -> None:
+    out = make_report(new_run)
+    assert [p.name for p in out.pngs] == [
+        "report_score.png",
+        "report_decided.png",
+        "report_metrics.png",
+        "report_states.png",
+    ]
+    page = parse(out.html)
+    assert page.h2 == DECIDED_HEADINGS
+    embedded = _embedded(page)
+    assert embedded[1] == out.pngs[1].read_bytes()  # written beside the HTML, and embedded
+    width, height = png_size(embedded[1])
+    assert width > 100 and height > 100
+    text = page.all_text
+    assert "Threshold: 0.4" in text
+    assert "placed by spread (from how much the person moved while upright" in text
+    assert "at most 0.1 (25% of the threshold)" in text  # max_offset over the threshold
+    assert "At the end its zero stood at 0.05" in text
+    assert "Setup changes: 1" in text
+    assert "Undecided (shaded): 10.0 s" in text
+
+
+def test_what_decided_draws_threshold_zero_spans_and_markers(new_run: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from posturecam.report import _draw_decided, decided, load_run
+
+    run = load_run(new_run)
+    found = decided(run)
+    assert found is not None
+    fig = Figure()
+    _draw_decided(fig, run, found)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "threshold 0.4, placed by spread" in labels
+    for label in ("evidence", "moving zero", "undecided", "away", "setup changed"):
+        assert label in labels
+    assert "baseline re-anchored" in labels and "alert (cue)" in labels
+    flat = {float(ln.get_ydata()[0]) for ln in ax.lines if len(set(ln.get_ydata())) == 1}
+    assert 0.4 in flat  # the threshold as a horizontal line
+    evidence, zero = (ln for ln in ax.lines if len(ln.get_xdata()) == 240)
+    assert np.isnan(np.asarray(evidence.get_ydata(), float)[140:180]).all()
+    assert np.nanmax(np.asarray(zero.get_ydata(), float)) == pytest.approx(0.1)
+    upright = [ln for ln in ax.lines if list(ln.get_xdata()) in ([70.0, 70.0], [80.0, 80.0])]
+    assert sorted(float(ln.get_xdata()[0]) for ln in upright) == [70.0, 80.0]
+    alerts = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert sorted(float(ln.get_xdata()[0]) for ln in alerts) == [50.0, 95.5]
+    spans = [c for c in ax.collections if c.get_paths()]
+    boxes = sorted(
+        (round(float(p.get_extents().x0), 3), round(float(p.get_extents().x1), 3))
+        for c in spans
+        for p in c.get_paths()
+    )
+    assert boxes == [(70.0, 80.0), (80.0, 90.0)]  # undecided, then away
+
+
+def test_setup_events_in_the_alerts_table(new_run: Path) -> None:
+    events = [json.loads(line) for line in (new_run / EVENTS).read_text().splitlines()]
+    for event in events:
+        if event["type"] == "setup_changed":
+            event["message"] = "<script>moved</script>"
+    write_events(new_run / EVENTS, events)
+    out = make_report(new_run)
+    raw = out.html.read_text(encoding="utf-8")
+    page = parse(out.html)
+    assert "script" not in page.tags and "&lt;script&gt;moved" in raw
+    table = raw[raw.index('<section id="alerts">') :]
+    assert "<th>Level / event</th>" in table
+    times = [table.index(f"<td>{at}</td>") for at in ("00:50", "01:10", "01:20", "01:35")]
+    assert times == sorted(times)  # one table, in time order
+    assert "<td>setup changed</td>" in table and "<td>baseline re-anchored</td>" in table
+    assert "posture is judged again" in page.all_text
+    assert "Chin tucks" in page.all_text  # the alerts are still there
+
+
+def test_setup_events_without_alerts(new_run: Path) -> None:
+    events = [json.loads(line) for line in (new_run / EVENTS).read_text().splitlines()]
+    write_events(new_run / EVENTS, [e for e in events if e["type"] != "alert"])
+    text = parse(make_report(new_run).html).all_text
+    assert "setup changed" in text and "No alerts in this run" in text
+
+
+def test_old_format_run_has_no_decided_plot(run_dir: Path) -> None:
+    """A run from before the evidence columns: no plot, no setup rows, the page as before."""
+    lines = (run_dir / FRAMES).read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, name in enumerate(header) if name not in ("evidence", "evidence_zero")]
+    rows = [",".join(line.split(",")[i] for i in keep) for line in lines]
+    (run_dir / FRAMES).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    summary = json.loads((run_dir / SUMMARY).read_text())
+    summary["baseline"]["limits"] = {"slouch_evidence": 0.4}  # no placed_by, no moving
+    write_json(run_dir / SUMMARY, summary)
+    out = make_report(run_dir)
+    assert [p.name for p in out.pngs] == [
+        "report_score.png",
+        "report_metrics.png",
+        "report_states.png",
+    ]
+    assert not (run_dir / "report_decided.png").exists()
+    page = parse(out.html)
+    assert page.h2 == HEADINGS and len(page.images) == 3
+    raw = out.html.read_text(encoding="utf-8")
+    assert 'id="decided"' not in raw and "Level / event" not in raw
+    assert "<th>Level</th><th>Issues</th>" in raw
+
+
+def test_side_view_run_has_no_decided_plot(new_run: Path) -> None:
+    summary = json.loads((new_run / SUMMARY).read_text())
+    summary["view"] = "side"
+    summary["baseline"] = {**summary["baseline"], "view": "side"}
+    summary["baseline"]["limits"] = {"slouch_evidence": None, "placed_by": "side"}
+    summary["baseline"].pop("moving")
+    write_json(new_run / SUMMARY, summary)
+    out = make_report(new_run)
+    assert "report_decided.png" not in [p.name for p in out.pngs]
+    assert "What decided" not in parse(out.html).h2
+
+
+@pytest.mark.parametrize(
+    ("placed_by", "text", "label"),
+    [
+        ("two-point", "two-point (between the person's upright and slouched", "two-point"),
+        ("feedback", "feedback (moved by the person's feedback on alerts)", "feedback"),
+        ("$\\frac{a", "$\\frac{a", "other"),  # unknown data text: shown, never as mathtext
+        (None, "placed by not recorded", None),
+    ],
+)
+def test_decided_text_names_what_placed_the_threshold(
+    new_run: Path, placed_by: str | None, text: str, label: str | None
+) -> None:
+    from matplotlib.figure import Figure
+
+    from posturecam.report import _draw_decided, decided, load_run
+
+    summary = json.loads((new_run / SUMMARY).read_text())
+    summary["baseline"]["limits"]["placed_by"] = placed_by
+    write_json(new_run / SUMMARY, summary)
+    assert text in parse(make_report(new_run).html).all_text
+    run = load_run(new_run)
+    fig = Figure()
+    _draw_decided(fig, run, decided(run))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    expected = f"threshold 0.4, placed by {label}" if label else "threshold 0.4"
+    assert expected in labels
+
+
+def test_decided_without_threshold_or_moving_baseline(new_run: Path) -> None:
+    summary = json.loads((new_run / SUMMARY).read_text())
+    summary["baseline"]["limits"] = {"slouch_evidence": None}
+    summary["baseline"].pop("moving")
+    write_json(new_run / SUMMARY, summary)
+    out = make_report(new_run)
+    text = parse(out.html).all_text
+    assert "Threshold: not recorded" in text and "no moving baseline" in text
+    assert "Setup changes" not in text
+    assert (new_run / "report_decided.png").is_file()
+
+
+def test_new_format_report_is_deterministic(new_run: Path, tmp_path: Path) -> None:
+    first = make_report(new_run, tmp_path / "a" / "report.html")
+    second = make_report(new_run, tmp_path / "b" / "report.html")
+    assert first.html.read_bytes() == second.html.read_bytes()
+    assert len(first.pngs) == 4
+    for a, b in zip(first.pngs, second.pngs, strict=True):
+        assert a.read_bytes() == b.read_bytes()
 
 
 # --- pure helpers ----------------------------------------------------------------------------

@@ -282,7 +282,7 @@ def test_show_writes_every_key_of_every_table():
     import tomllib
 
     data = tomllib.loads(settings.show(CUSTOM))
-    assert set(data) == {"judge", "temporal", "monitor"}
+    assert set(data) == {"judge", "temporal", "baseline", "monitor"}
     assert set(data["monitor"]) == set(settings.MonitorSettings().to_dict())
     assert set(data["temporal"]) == set(TemporalSettings().to_dict())
     assert data["temporal"]["break_after_s"] == 0
@@ -303,3 +303,24 @@ def test_show_explains_tables_and_unset_judge():
     assert "break_after_s = 3000.0" in text
     no_breaks = settings.show(settings.Settings(temporal=TemporalSettings(break_after_s=None)))
     assert "break_after_s = 0 " in no_breaks and "reminders off" in no_breaks
+
+
+def test_baseline_table_reaches_replay_options_and_rejects_bad_values(tmp_path):
+    import tomllib
+
+    from posturecam.adapt import AdaptSettings
+
+    good = tmp_path / "good.toml"
+    good.write_text("[baseline]\ndrift_tau_s = 0\nsetup_hold_s = 20\n", encoding="utf-8")
+    s = settings.load(good)
+    assert s.adapt == AdaptSettings(drift_tau_s=0.0, setup_hold_s=20.0)
+    assert settings.parse(tomllib.loads(settings.show(s))) == s  # show round-trips
+    for text, what in (
+        ("[baseline]\ndrift_tau_s = -1\n", "drift_tau_s"),
+        ("[baseline]\nsettle_s = true\n", "settle_s"),
+        ("[baseline]\nnope = 1\n", "unknown baseline setting"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(settings.SettingsError, match=what):
+            settings.load(bad)
