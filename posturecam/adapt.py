@@ -124,6 +124,8 @@ class BaselineTracker:
         if dt > 5.0:  # a gap (sleep, pause): nothing about it is known
             self._calm_s, self._pending_since = 0.0, None
         if view is None or evidence != evidence:  # NaN: cannot measure
+            if view is None:  # nobody (or no shoulders) to see: a jump cannot be holding
+                self._pending_since = None
             return (math.nan if self._changed_at is not None else evidence - self.offset), _NONE
         if self._changed_at is not None:
             events: list[Event] = []

@@ -92,14 +92,16 @@ def judge_frame(
 
     ``tracker`` is the session's moving baseline: the same rules replay applies.
     """
-    if frame.image is None:
-        return FrameVerdict(None, math.nan, math.nan, (), "", {})
-    if not landmarks.detected:
-        return FrameVerdict(False, math.nan, math.nan, (), "", {})
+    if frame.image is None or not landmarks.detected:
+        events: tuple[Event, ...] = ()
+        if tracker is not None:  # replay's tracker sees these frames too: so must this one
+            events = tuple(tracker.update(frame.t_s, math.nan, None, carried_over)[1])
+        present = None if frame.image is None else False
+        return FrameVerdict(present, math.nan, math.nan, (), "", {}, carried_over, events)
     batch = LandmarkBatch.stack([landmarks])
     table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
     verdict = judge(table, profile.baseline(), profile.view, settings)
-    events: tuple[Event, ...] = ()
+    events = ()
     if tracker is not None and np.isfinite(verdict.limit):
         view = views_of(table.values)[0]
         moved, new = tracker.update(frame.t_s, float(verdict.evidence[0]), view, carried_over)

@@ -439,7 +439,8 @@ def _draw_decided(fig: Any, run: Run, d: Decided) -> None:
     x = d.t_s / scale
     ax = fig.add_subplot()
     band_y = ax.get_xaxis_transform()
-    handles: list[Any] = []
+    handles: list[Any] = [Line2D([], [], color="#0d47a1", lw=1.2, label="evidence")]
+    shading = []
     labels = np.where(d.undecided, UNDECIDED, np.where(d.away, AWAY, ""))
     runs = state_runs(d.t_s, labels)
     for state, alpha in ((UNDECIDED, 0.55), (AWAY, 0.25)):
@@ -448,24 +449,23 @@ def _draw_decided(fig: Any, run: Run, d: Decided) -> None:
             ax.broken_barh(
                 spans, (0, 1), transform=band_y, color=STATE_COLOURS[state], alpha=alpha, lw=0
             )
-            handles.append(Patch(color=STATE_COLOURS[state], alpha=alpha, label=state))
+            shading.append(Patch(color=STATE_COLOURS[state], alpha=alpha, label=state))
     ax.axhline(0.0, color="#9e9e9e", lw=0.8)
     if d.threshold is not None:
         # Only known words from the run go into the figure: data text is never mathtext.
         how = d.placed_by if d.placed_by in (*PLACED_BY, "side") else d.placed_by and "other"
         placed = f", placed by {how}" if how else ""
         label = f"threshold {d.threshold:.3g}{placed}"
-        ax.axhline(d.threshold, color="#d84315", lw=1.4)
+        ax.axhline(d.threshold, color="#d84315", lw=1.4, gid="threshold")
         handles.append(Line2D([], [], color="#d84315", lw=1.4, label=label))
     if np.isfinite(d.zero).any():
-        ax.plot(x, d.zero, color="#2e7d32", lw=1.2)
+        ax.plot(x, d.zero, color="#2e7d32", lw=1.2, gid="zero")
         handles.append(Line2D([], [], color="#2e7d32", lw=1.2, label="moving zero"))
-    ax.plot(x, d.evidence, color="#0d47a1", lw=1.2)
+    ax.plot(x, d.evidence, color="#0d47a1", lw=1.2, gid="evidence")
     finite = np.isfinite(d.evidence)
     alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
     if alone.any():
         ax.plot(x[alone], d.evidence[alone], ".", color="#0d47a1", ms=4)
-    handles.insert(0, Line2D([], [], color="#0d47a1", lw=1.2, label="evidence"))
     shown: dict[str, Any] = {}
     for event in _setup_events(run):
         at = _alert_time(event) / scale
@@ -486,7 +486,7 @@ def _draw_decided(fig: Any, run: Run, d: Decided) -> None:
             shown.setdefault(
                 f"alert {level}", Line2D([], [], color=colour, ls="--", label=f"alert ({level})")
             )
-    handles += shown.values()
+    handles += [*shading, *shown.values()]
     if d.t_s.size:
         ax.set_xlim(x[0], max(x[-1], x[0] + 1e-9))
     low, high = ax.get_ylim()

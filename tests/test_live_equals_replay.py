@@ -158,16 +158,17 @@ def times(events: list[dict], kind: str) -> list[float]:
 # --------------------------------------------------------------------------- the person
 
 
-def person(episodes=()) -> LandmarkLog:
+def person(seed: int) -> LandmarkLog:
     """Ordinary movements, one strong and one subtle slouch (3 min each)."""
     who = sim.Person.sample(np.random.default_rng(1))  # the benchmark's person
     plans = [sim.SlouchPlan(250.0, 0.20), sim.SlouchPlan(750.0, 0.05)]
-    return sim.simulate(DURATION_S, 5, person=who, slouches=plans, episodes=episodes).log
+    return sim.simulate(DURATION_S, seed, person=who, slouches=plans).log
 
 
 @pytest.fixture(scope="module")
 def person_log() -> LandmarkLog:
-    return person()
+    # Seed 7: both slouches alert, turns, glances, drinks and a lean back; nobody leaves.
+    return person(7)
 
 
 def compare(
@@ -199,7 +200,8 @@ def test_a_slouching_person_is_judged_alike_live_and_in_replay(person_log, adapt
     profile = calibrated(person_log)
     ours, cols, events = compare(person_log, profile, adapt)
     # The run means something: the strong slouch alerts and the timeline moved through states.
-    assert any(250.0 < t < 450.0 for t in times(events, "alert"))
+    alerts = times(events, "alert")
+    assert any(250.0 < t < 450.0 for t in alerts) and any(750.0 < t < 950.0 for t in alerts)
     assert {"upright", "slouching", "alert"} <= set(cols["state"])
     assert not times(events, SETUP_CHANGED)
     if adapt is QUICK:
@@ -211,20 +213,13 @@ def test_a_camera_move_is_noticed_and_re_anchored_at_the_same_time(person_log):
     _, _, events = compare(camera_moved(person_log, MOVE_AT_S), profile)
     changed, anchored = times(events, SETUP_CHANGED), times(events, REANCHORED)
     assert len(changed) == 1 and len(anchored) == 1
-    assert MOVE_AT_S < changed[0] <= MOVE_AT_S + AdaptSettings().setup_hold_s + 1.0
+    # With turns and jitter the new view must hold setup_hold_s without a break: not prompt.
+    assert MOVE_AT_S + AdaptSettings().setup_hold_s <= changed[0] < MOVE_AT_S + 120.0
     assert changed[0] < anchored[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the live monitor never updates the tracker on frames without a person "
-    "(judge_frame returns before it); replay's follow_baseline does, so a setup change "
-    "pending when the person walks off survives the absence in small steps and fires "
-    "(with a wrong re-anchor) on their return, while live resets it on the >5 s gap",
-)
 def test_a_person_leaving_the_desk_is_judged_alike_live_and_in_replay():
-    log = person([sim.leave(np.random.default_rng(3), 500.0, 60.0)])
+    log = person(1)  # seed 1's ordinary movements include leaving the desk (571-656 s)
     assert (~log.landmarks.detected).any()
     compare(log, calibrated(log))
 
