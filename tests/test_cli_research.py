@@ -101,7 +101,7 @@ def test_report_from_the_command_line(run_dir, capsys):
     assert code == 0, err
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in html
-    assert len(list(run_dir.glob("report_*.png"))) == 3
+    assert len(list(run_dir.glob("report_*.png"))) == 4  # score, decided, metrics, states
 
 
 def test_replay_parquet_matches_csv(fakes, tmp_path, capsys):  # noqa: F811
