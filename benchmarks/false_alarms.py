@@ -40,6 +40,7 @@ import numpy as np
 
 from posturecam.calibration import add_slouch, calibrate
 from posturecam.engine import LandmarkLog
+from posturecam.errors import CalibrationError
 from posturecam.pose import MediaPipePose
 from posturecam.profiles import Profile
 from posturecam.replay import Analysis, ReplayOptions, analyse
@@ -269,6 +270,42 @@ def outside_slouches(r: Run, margin_s: float) -> np.ndarray:
     return out
 
 
+def two_point_day(
+    person: sim.Person,
+    jitter: sim.Jitter,
+    seed: int,
+    upright: Run,
+    slouched: Run,
+    hours: float,
+    desk: np.ndarray,
+    present_s: float,
+) -> dict[str, Any]:
+    """Both days again, judged with a two-point profile (or why calibrate refused one)."""
+    base = slouched.analysis.scored.baseline.get("metrics", {}).get("head_height", {})
+    try:
+        profile = two_point_profile(person, jitter, seed * 1000 + 4, slouched.sim.log)
+    except CalibrationError as exc:
+        return {"refused": str(exc)}
+    up2 = run(upright.sim, profile)
+    sl2 = run(slouched.sim, profile)
+    two = slouch_results(sl2, float(base.get("centre", np.nan)))
+    two_delays = [d for s in two if (d := s["delay_s"]) is not None]
+    two_point = {
+        "alerts_upright_8h": round(len(up2.alerts) * 8.0 / hours),
+        "share_upright_time_flagged": round(
+            float(up2.dt[desk & np.isin(up2.states, FLAGGED)].sum()) / present_s, 5
+        ) if present_s else 0.0,
+        "missed_slouches": sum(s["delay_s"] is None for s in two),
+        "max_alert_delay_s": max(two_delays) if two_delays else None,
+        "slouches": two,
+        "threshold": sl2.analysis.scored.baseline.get("limits", {}).get("slouch_evidence"),
+        "threshold_one_point": slouched.analysis.scored.baseline.get("limits", {}).get(
+            "slouch_evidence"
+        ),
+    }  # fmt: skip
+    return two_point
+
+
 def evaluate(
     person: sim.Person, jitter: sim.Jitter, seed: int, hours: float, subtle: int, strong: int
 ) -> dict[str, Any]:
@@ -296,24 +333,7 @@ def evaluate(
     after_s = temporal.recovery_s + 3 * temporal.smoothing_s
     margin = outside_slouches(slouched, after_s + 60.0) & at_desk(slouched)
     # The same day with a two-point calibration: the person also showed a subtle slouch.
-    profile = two_point_profile(person, jitter, seed * 1000 + 4, slouched.sim.log)
-    up2 = run(upright.sim, profile)
-    sl2 = run(slouched.sim, profile)
-    two = slouch_results(sl2, float(base.get("centre", np.nan)))
-    two_delays = [d for s in two if (d := s["delay_s"]) is not None]
-    two_point = {
-        "alerts_upright_8h": round(len(up2.alerts) * 8.0 / hours),
-        "share_upright_time_flagged": round(
-            float(up2.dt[desk & np.isin(up2.states, FLAGGED)].sum()) / present_s, 5
-        ) if present_s else 0.0,
-        "missed_slouches": sum(s["delay_s"] is None for s in two),
-        "max_alert_delay_s": max(two_delays) if two_delays else None,
-        "slouches": two,
-        "threshold": sl2.analysis.scored.baseline.get("limits", {}).get("slouch_evidence"),
-        "threshold_one_point": slouched.analysis.scored.baseline.get("limits", {}).get(
-            "slouch_evidence"
-        ),
-    }  # fmt: skip
+    two_point = two_point_day(person, jitter, seed, upright, slouched, hours, desk, present_s)
     return {
         "two_point": two_point,
         "upright": upright,
@@ -403,6 +423,9 @@ def print_report(res: dict[str, Any], persistence: float, hours: float) -> None:
 
 
 def print_two_point(tp: dict[str, Any]) -> None:
+    if "refused" in tp:
+        print(f"\nwith two-point calibration: calibrate refused the slouch: {tp['refused']}")
+        return
     print(
         "\nwith two-point calibration (8 s upright + 5 s of the person's own subtle slouch): "
         f"threshold {tp['threshold']} (one-point {tp['threshold_one_point']})"

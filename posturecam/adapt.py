@@ -107,6 +107,14 @@ class BaselineTracker:
         self._changed_at: float | None = None  # a setup change waits for re-anchoring
         self._anchor: list[tuple[float, float, View]] = []
         self.max_offset = 0.0
+        self._shift_for: View | None = None
+        self._shift_lim = 0.0
+
+    def _shift_px(self, ref: View) -> float:
+        """The shift (in image widths) that counts as a moved camera for this reference."""
+        if ref is not self._shift_for:
+            self._shift_for, self._shift_lim = ref, self.settings.setup_shift * math.exp(ref[0])
+        return self._shift_lim
 
     @property
     def waiting(self) -> bool:
@@ -131,7 +139,15 @@ class BaselineTracker:
             events: list[Event] = []
             return self._reanchor(t_s, evidence, view, events), events
         ref = self._ref
-        if ref is not None and jumped(view, ref, s):
+        # Cheap necessary test first (|dx| + |dy| bounds the shift): most frames stop here.
+        if (
+            ref is not None
+            and (
+                abs(view[0] - ref[0]) > s.setup_scale
+                or abs(view[2] - ref[2]) + abs(view[3] - ref[3]) > self._shift_px(ref)
+            )
+            and jumped(view, ref, s)
+        ):
             if self._pending_since is None:
                 self._pending_since = t_s
             if t_s - self._pending_since < s.setup_hold_s:
