@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import dataclasses
+import errno
 import glob
 import hashlib
 import json
@@ -36,12 +37,12 @@ from typing import Any
 from tqdm import tqdm
 
 from posturecam import __version__
-from posturecam.errors import OutputError, PosturecamError
+from posturecam.errors import OutputError, PosturecamError, SourceError
 from posturecam.pose import MediaPipePose, PoseEstimator
 from posturecam.recording import FILENAME as RECORDING
 from posturecam.replay import PROFILE, EstimatorFactory, ReplayOptions, replay
 from posturecam.report_files import EVENTS, FRAMES, FRAMES_PARQUET, SUMMARY
-from posturecam.sources import natural_key, open_source
+from posturecam.sources import natural_key, open_source, resolve_path
 from posturecam.storage import write_json
 
 BATCH_FILE = "batch.json"
@@ -201,6 +202,13 @@ def _collisions(names: list[str], indices: Sequence[int]) -> list[list[int]]:
 def _missing(spec: str, source: str) -> str:
     if os.path.exists(source):
         return ""
+    if os.path.lexists(source):  # a link that leads nowhere: say which way
+        try:
+            os.stat(source)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return f"{spec} is a symlink loop; point it at the real folder or video"
+        return f"{spec} is a link to a missing file or folder"
     if _has_magic(spec):
         return f"'{spec}' matches no file or folder"
     if spec.strip().isdigit():
@@ -411,7 +419,10 @@ def _judge_folder(item: BatchItem, key: str, force: bool, claimed: bool) -> _Ver
     if out.exists() and not out.is_dir():
         return _Verdict(FAILED, f"{out} is a file, not a folder; move it away or {fix}")
     summary = out / SUMMARY
-    source_id = str(Path(item.source).resolve())
+    try:
+        source_id = str(resolve_path(item.source))
+    except SourceError as exc:
+        return _Verdict(FAILED, str(exc))
     if summary.exists():
         data = _read_json(summary)
         if not isinstance(data, dict):
@@ -664,6 +675,10 @@ def _expected_frames(item: BatchItem, options: ReplayOptions) -> tuple[int | Non
             return src.expected_frames, ""
     except PosturecamError as exc:
         return None, str(exc)
+    except OSError as exc:  # this source's failure, not the batch's
+        return None, f"cannot open {item.source}: {exc.strerror or exc}"
+    except RuntimeError as exc:  # Path.resolve() on a symlink loop, before Python 3.13
+        return None, f"cannot open {item.source}: {exc}"
 
 
 def run_batch(

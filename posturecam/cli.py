@@ -5,28 +5,64 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from posturecam import __version__, batch, model, profiles, settings, stretches
-from posturecam.calibration import add_slouch, calibrate, collect, describe
-from posturecam.errors import PosturecamError
-from posturecam.geometry import VIEWS
-from posturecam.judge import JudgeSettings
-from posturecam.pose import MediaPipePose
-from posturecam.replay import ReplayOptions, replay
+INTERRUPTED = "posturecam: interrupted"
+
+try:  # Ctrl-C while numpy, OpenCV and MediaPipe load is an interruption, not a traceback.
+    from posturecam import __version__, batch, model, profiles, settings, stretches
+    from posturecam.calibration import add_slouch, calibrate, collect, describe
+    from posturecam.errors import PosturecamError
+    from posturecam.geometry import VIEWS
+    from posturecam.judge import JudgeSettings
+    from posturecam.pose import MediaPipePose
+    from posturecam.replay import ReplayOptions, replay
+    from posturecam.sessionlog import MAX_HISTORY_DAYS
+except KeyboardInterrupt:  # pragma: no cover - needs a Ctrl-C at import time
+    print(INTERRUPTED, file=sys.stderr)
+    raise SystemExit(130) from None
 
 DEFAULT_PROFILE = "default"
+# Bounds of the command line's times and rates: beyond them a value is a typo, and values like
+# 1e308 s or 1e-308 Hz overflow the clocks and timers they reach.
+MAX_SECONDS = 7 * 24 * 3600.0  # a week
+MIN_RATE_HZ, MAX_RATE_HZ = 0.001, 1000.0
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """A duration in seconds: more than 0 and at most a week."""
+    value = _number(text)
+    if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SECONDS:.0f} seconds (7 days), got {text}"
+        )
+    return value
+
+
+def _rate(text: str) -> float:
+    """A frame or sampling rate in Hz, from one frame in about 17 minutes to 1000 a second."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    if not MIN_RATE_HZ <= value <= MAX_RATE_HZ:
+        raise argparse.ArgumentTypeError(
+            f"must be between {MIN_RATE_HZ:g} and {MAX_RATE_HZ:g} per second, got {text}"
+        )
     return value
 
 
@@ -37,6 +73,15 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _history_days(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_HISTORY_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_HISTORY_DAYS} (about 10 years), got {text}"
+        )
     return value
 
 
@@ -130,7 +175,7 @@ def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
     )
     mo.add_argument("--profile", metavar="NAME|PATH", help="calibration profile (default: default)")
     mo.add_argument("--source", help="camera index or a video file played at real time (default 0)")
-    mo.add_argument("--rate", type=_positive_float, metavar="HZ", help="base sampling rate (2)")
+    mo.add_argument("--rate", type=_rate, metavar="HZ", help="base sampling rate (2)")
     mo.add_argument(
         "--preview",
         action=argparse.BooleanOptionalAction,
@@ -156,7 +201,7 @@ def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
     hi = sub.add_parser(
         "history", help="time monitored, share upright and alerts: today and the last 7 days"
     )
-    hi.add_argument("--days", type=_positive_int, default=7, help="how many days back (7)")
+    hi.add_argument("--days", type=_history_days, default=7, help="how many days back (7)")
     hi.add_argument("--json", action="store_true", help="print JSON")
 
     rc = sub.add_parser(
@@ -169,7 +214,7 @@ def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
     rc.add_argument(
         "--seconds", type=_positive_float, help="stop after S seconds (default: Ctrl-C)"
     )
-    rc.add_argument("--fps", type=_positive_float, default=5.0, help="frames per second (5)")
+    rc.add_argument("--fps", type=_rate, default=5.0, help="frames per second (5)")
     rc.add_argument("--out", required=True, metavar="DIR", help="folder for the frame set")
     rc.add_argument("--force", action="store_true", help="replace a recording in --out")
 
@@ -262,9 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--parquet", action="store_true", help="also write frames.parquet (posturecam[parquet])"
     )
     rp.add_argument("--json", action="store_true", help="also print the summary on stdout")
-    rp.add_argument(
-        "--fps", type=_positive_float, help="frame rate of an image folder without manifest.csv"
-    )
+    rp.add_argument("--fps", type=_rate, help="frame rate of an image folder without manifest.csv")
     rp.add_argument(
         "--stills",
         action="store_true",
@@ -303,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cp.add_argument("--view", choices=VIEWS, help="force the camera view (default: detect)")
     cp.add_argument("--stills", action="store_true", help="source is a folder of unrelated photos")
-    cp.add_argument("--fps", type=_positive_float, help="frame rate of an image folder")
+    cp.add_argument("--fps", type=_rate, help="frame rate of an image folder")
     cp.add_argument(
         "--force", action="store_true", help="replace a profile of another view with this name"
     )
@@ -699,17 +742,105 @@ COMMANDS = {
 }
 
 
+def _version_of(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+    except Exception as exc:  # a broken installation must not break the crash report
+        return f"unknown ({type(exc).__name__})"
+
+
+def write_crash_log(exc: BaseException, argv: Sequence[str]) -> Path:
+    """Write the traceback, versions and command line to the user's cache folder.
+
+    Never images, landmarks or other data: only what the traceback and ``argv`` hold. Raises
+    ``OSError`` when the folder cannot be written.
+    """
+    import platform
+    import traceback
+    from datetime import datetime
+
+    from posturecam.paths import crash_dir
+
+    folder = crash_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    path = folder / f"{stamp}-{os.getpid()}.log"
+    versions = {
+        "posturecam": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "mediapipe": _version_of("mediapipe"),
+        "numpy": _version_of("numpy"),
+        "opencv": _version_of("opencv-python-headless"),
+    }
+    text = (
+        "posturecam crash report: please attach this file to a bug report.\n"
+        f"time: {datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+        + "".join(f"{name}: {value}\n" for name, value in versions.items())
+        + f"argv: {json.dumps(['posturecam', *argv])}\n\n"
+        + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    )
+    # 0o600: the command line names the user's files; the umask can only narrow it further.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def _unexpected(exc: BaseException, argv: Sequence[str]) -> int:
+    """The last-resort line for a bug: what happened, and where the details are."""
+    message = " ".join(str(exc).split()) or "(no message)"
+    try:
+        where = f"details in {write_crash_log(exc, argv)}"
+    except Exception as log_exc:
+        where = f"no crash log could be written ({type(log_exc).__name__}: {log_exc})"
+    print(
+        f"posturecam: error: unexpected {type(exc).__name__}: {message}; {where}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``posturecam stretches | head -1``): stop quietly."""
+    try:  # Point stdout at /dev/null so the flush at exit cannot complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (tests); nothing will flush it at exit
+    return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a broken pipe
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a broken pipe shows here, inside the handlers, not at exit
+        return code
     except PosturecamError as exc:
         print(f"posturecam: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("posturecam: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:
+        return _unexpected(exc, argv)

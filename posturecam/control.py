@@ -141,9 +141,21 @@ def describe(control: Control, now: float | None = None) -> str:
         return "paused: not watching until `posturecam resume`"
     if mode == SNOOZED:
         assert control.snooze_until is not None
-        until = datetime.fromtimestamp(control.snooze_until)
-        return f"snoozed until {until:%H:%M} (`posturecam resume` to end it now)"
+        until = _when(control.snooze_until, now)
+        return f"snoozed until {until} (`posturecam resume` to end it now)"
     return "watching"
+
+
+def _when(at: float, now: float) -> str:
+    """``14:30`` today; with the date when it is another day (a 24 h snooze ends tomorrow)."""
+    try:
+        until, today = datetime.fromtimestamp(at), datetime.fromtimestamp(now).date()
+    except (OverflowError, OSError, ValueError):  # a hand-edited control file
+        return f"epoch {at:g} s"
+    if until.date() == today:
+        return f"{until:%H:%M}"
+    day = "tomorrow, " if (until.date() - today).days == 1 else ""
+    return f"{until:%H:%M} {day}{until:%a %Y-%m-%d}"
 
 
 _NUMBER = r"\d+(?:\.\d+)?"

@@ -17,6 +17,7 @@ from typing import Any
 
 from posturecam import control, profiles
 from posturecam.capture import LiveCapture, open_live
+from posturecam.errors import CalibrationError
 from posturecam.feedback import FeedbackWatcher
 from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
 from posturecam.notify import make_notifier
@@ -108,10 +109,30 @@ def run_monitor(
                     profile_path=target,
                 )
                 with stop_on_signals(monitor.stop):
-                    return monitor.run()
+                    summary = monitor.run()
         finally:
             estimator.close()
             cap.close()
+    if profile is None and monitor.profile is None:
+        _calibration_unfinished(summary, m.source, options.calibration_s)
+    return summary
+
+
+def _calibration_unfinished(summary: dict[str, Any], source: object, seconds: float) -> None:
+    """A first calibration that never finished is a failure, not an empty session."""
+    reason = summary.get("end_reason", "")
+    if reason == "source ended":
+        raise CalibrationError(
+            f"calibration did not finish: the video {source} ended before {seconds:g} s of "
+            "calibration were seen, so nothing was judged and no profile was saved; use a "
+            "longer video or the camera (--source 0), or calibrate first with `posturecam "
+            "calibrate`"
+        )
+    if reason == "calibration failed":
+        raise CalibrationError(
+            "calibration failed (the reason is above), so nothing was judged and no profile "
+            "was saved; fix that and start the monitor again"
+        )
 
 
 def describe_control(state: control.Control, now: float | None = None) -> str:

@@ -32,11 +32,24 @@ def data_dir() -> Path:
 
 
 def profile_path(name_or_path: str | Path) -> Path:
-    """A bare name means the user's profile of that name; anything with a path is a path."""
+    """A name means the user's profile of that name; a path ends in ``.json`` or has a folder.
+
+    Anything else (``"my profile"``, ``""``, ``"-x"``) is refused rather than taken as a file in
+    the current folder, which is where a mistyped name would otherwise quietly go.
+    """
     text = str(name_or_path)
     if _NAME.match(text) and not text.endswith(".json"):
         return data_dir() / "calibration" / f"{text}.json"
-    return Path(text).expanduser()
+    if isinstance(name_or_path, Path):  # code that passes a Path means that file
+        return name_or_path.expanduser()
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    if text.strip() and (text.endswith(".json") or any(sep in text for sep in separators)):
+        return Path(text).expanduser()
+    raise ProfileError(
+        f"{text!r} is neither a profile name nor a profile file: a name is 1 to 64 letters, "
+        "digits, '.', '_' or '-', starting with a letter or digit (e.g. 'laptop'); a file is a "
+        "path ending in .json or containing a folder (e.g. ./my-profile.json)"
+    )
 
 
 @dataclass(frozen=True)

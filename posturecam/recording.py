@@ -30,7 +30,11 @@ from posturecam.storage import atomic_open
 from posturecam.types import NUM_LANDMARKS, LandmarkBatch
 
 FORMAT = "posturecam-landmarks"
-VERSION = 1
+# 2: the same arrays as 1; frames.csv made from it writes t_s exactly (repr round trip).
+# A version 1 recording still rescores with t_s to 6 significant digits, as its replay
+# wrote it, so its frames.csv is reproduced byte for byte (see EXACT_TIME_SINCE).
+VERSION = 2
+EXACT_TIME_SINCE = 2
 FILENAME = "landmarks.npz"
 
 _LANDMARK_SHAPES = {
@@ -150,6 +154,11 @@ def save(path: str | Path, log: LandmarkLog, meta: dict[str, Any]) -> None:
         ) from exc
 
 
+def dump(fh: Any, log: LandmarkLog, meta: dict[str, Any]) -> None:
+    """Write the recording to an open binary file (the caller makes that atomic)."""
+    np.savez(fh, **_arrays(log, meta))
+
+
 def _damaged(path: Path, why: object) -> RecordingError:
     return RecordingError(
         f"landmark recording {path} is damaged ({why}); it may be truncated or corrupt: {_AGAIN}."
@@ -260,6 +269,12 @@ def load(path: str | Path) -> tuple[LandmarkLog, dict[str, Any]]:
 
     ``path`` is the file, or a results folder holding FILENAME. Never unpickles.
     """
+    log, meta, _version = load_versioned(path)
+    return log, meta
+
+
+def load_versioned(path: str | Path) -> tuple[LandmarkLog, dict[str, Any], int]:
+    """``load``, plus the recording's format version."""
     path = resolve(path)
     with _open(path) as npz:
         try:
@@ -271,4 +286,4 @@ def load(path: str | Path) -> tuple[LandmarkLog, dict[str, Any]]:
             raise _damaged(path, exc) from None
         except OSError as exc:
             raise _damaged(path, exc.strerror or exc) from None
-    return log, header["meta"]
+    return log, header["meta"], header["version"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import time
 from collections.abc import Callable
@@ -31,8 +33,8 @@ from posturecam.report_files import (
     write_frames_csv,
     write_frames_parquet,
 )
-from posturecam.sources import open_source
-from posturecam.storage import write_json
+from posturecam.sources import open_source, resolve_path
+from posturecam.storage import StagedFiles, atomic_open, probe_writable, write_json
 from posturecam.temporal import TemporalSettings, follow
 
 DEFAULT_BASELINE_SECONDS = 8.0
@@ -163,17 +165,46 @@ class ReplayResult:
 EstimatorFactory = Callable[[str], PoseEstimator]
 
 
-def check_out_dir(out_dir: Path, source_id: str, force: bool, run_key: str | None = None) -> None:
-    """Refuse to mix two runs in one folder: a different run is replaced only with --force.
+def _unwritable(out_dir: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ELOOP:
+        return OutputError(
+            f"--out {out_dir} is a symbolic link loop; remove the link or choose another folder."
+        )
+    why = exc.strerror or str(exc)
+    if exc.errno == errno.ENOENT and exc.strerror and "symbolic link" in exc.strerror:
+        return OutputError(f"--out {out_dir}: {why}; create that folder or choose another one.")
+    remedy = {
+        errno.ENOSPC: "free some disk space or choose another --out folder",
+        errno.EDQUOT: "free some space in your quota or choose another --out folder",
+    }.get(exc.errno or 0, "choose a folder you can write to with --out")
+    return OutputError(f"cannot write to --out {out_dir} ({why}); {remedy}.")
 
-    The same source replayed again with the same ``run_key`` (options, model,
-    version) may refresh its folder; with another key it is another run.
+
+def check_out_dir(out_dir: Path, source_id: str, force: bool, run_key: str | None = None) -> bool:
+    """Refuse to mix two runs in one folder, and refuse a folder that cannot be written.
+
+    A different run is replaced only with --force. The same source replayed again with
+    the same ``run_key`` (options, model, version) may refresh its folder; with another
+    key it is another run. Creates the folder (and writes and removes a probe file in it)
+    so a read-only or full destination fails before the model runs; returns whether the
+    folder was created here, so a caller that fails later can remove it again.
     """
     summary = out_dir / SUMMARY
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"--out {out_dir} is a file, not a folder; choose a folder name.")
-    if force or not out_dir.exists():
-        return
+    if not force and out_dir.exists():
+        _check_same_run(out_dir, summary, source_id, run_key)
+    created = not out_dir.exists() and not out_dir.is_symlink()
+    try:
+        probe_writable(out_dir)
+    except OSError as exc:
+        if created:
+            remove_if_empty(out_dir)
+        raise _unwritable(out_dir, exc) from None
+    return created
+
+
+def _check_same_run(out_dir: Path, summary: Path, source_id: str, run_key: str | None) -> None:
     if summary.exists():
         try:
             old = json.loads(summary.read_text(encoding="utf-8"))
@@ -197,6 +228,12 @@ def check_out_dir(out_dir: Path, source_id: str, force: bool, run_key: str | Non
             f"{out_dir} holds a frames.csv from an unknown run; "
             "choose another --out folder or pass --force to replace it."
         )
+
+
+def remove_if_empty(out_dir: Path) -> None:
+    """Undo check_out_dir's mkdir after a failure that wrote nothing."""
+    with contextlib.suppress(OSError):
+        out_dir.rmdir()
 
 
 def _metric_summary(metrics: MetricTable) -> dict[str, dict[str, float]]:
@@ -295,10 +332,42 @@ def options_record(options: ReplayOptions) -> dict[str, Any]:
     }
 
 
-def clear_outputs(out_dir: Path) -> None:
-    """Remove an earlier run's outputs, summary.json first: half-written never looks done."""
-    for name in (SUMMARY, FRAMES_PARQUET, PROFILE):
-        (out_dir / name).unlink(missing_ok=True)
+# Every file posturecam writes into a run folder; replacing a run touches these only
+# (a user's notes, report.html or a rescored/ folder beside them are left alone).
+OWNED = (FRAMES, FRAMES_PARQUET, EVENTS, PROFILE, recording.FILENAME, SUMMARY)
+# Removed when the new run has none; landmarks.npz is not: a rescore written over a
+# replay's folder of the same source must not delete what the model saw.
+_STALE = (FRAMES_PARQUET, PROFILE)
+
+
+def _swap_in(out_dir: Path, writers: list[tuple[str, Callable[[Path], None]]]) -> None:
+    """Write every file under a temporary name, then swap them in, summary.json last.
+
+    An error while writing leaves the folder exactly as it was (no temporary files);
+    an interrupted swap leaves no summary.json, so the folder never looks complete.
+    """
+    name: str | None = None
+    try:
+        with StagedFiles(out_dir) as staged:
+            for name, write in writers:
+                write(staged.path(name))
+            name = None
+            staged.commit(last=SUMMARY, stale=_STALE)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if name is None:
+            raise OutputError(
+                f"cannot move the new results into place in {out_dir} ({why}); the folder "
+                "holds no complete run now: fix the folder, then run again with --force."
+            ) from None
+        remedy = {
+            errno.ENOSPC: "free some disk space or choose another --out folder",
+            errno.EDQUOT: "free some space in your quota or choose another --out folder",
+        }.get(exc.errno or 0, "check that the folder is writable or choose another --out folder")
+        raise OutputError(
+            f"cannot write {out_dir / name} ({why}); nothing in {out_dir} was changed: "
+            f"{remedy}, then run again."
+        ) from None
 
 
 def write_run(
@@ -308,17 +377,16 @@ def write_run(
     head: dict[str, Any],
     options: ReplayOptions,
     tail: dict[str, Any] | None = None,
+    record: dict[str, Any] | None = None,
+    exact_time: bool = True,
 ) -> dict[str, Any]:
-    """Write frames.csv (and .parquet), events.jsonl, profile.json and, last, summary.json."""
+    """Write landmarks.npz (when ``record``, its metadata, is given), frames.csv (and
+    .parquet), events.jsonl, profile.json and, last, summary.json, replacing an earlier
+    run's files only once all of them are written (see ``_swap_in``).
+
+    ``exact_time=False`` writes t_s to 6 digits, as for a version 1 recording.
+    """
     metrics, verdict = analysis.scored.metrics, analysis.scored.judgement
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_frames_csv(out_dir / FRAMES, analysis.columns)
-    if options.parquet:
-        write_frames_parquet(out_dir / FRAMES_PARQUET, analysis.columns)
-    write_events(out_dir / EVENTS, analysis.events)
-    if options.profile is not None:
-        # The exact baseline used, so a rescore can reproduce this run bit for bit.
-        write_json(out_dir / PROFILE, options.profile.to_dict())
     analysed = log.analysed
     views = [v for v in metrics.view if v]
     skipped = [
@@ -349,7 +417,24 @@ def write_run(
         "time_in_state_s": analysis.time_in,
         **(tail or {}),
     }
-    write_json(out_dir / SUMMARY, summary)
+
+    def save_recording(path: Path) -> None:
+        with atomic_open(path, "wb") as fh:
+            recording.dump(fh, log, record or {})
+
+    writers: list[tuple[str, Callable[[Path], None]]] = []
+    if record is not None:
+        writers.append((recording.FILENAME, save_recording))
+    writers.append((FRAMES, lambda p: write_frames_csv(p, analysis.columns, exact_time)))
+    if options.parquet:
+        writers.append((FRAMES_PARQUET, lambda p: write_frames_parquet(p, analysis.columns)))
+    writers.append((EVENTS, lambda p: write_events(p, analysis.events)))
+    profile = options.profile
+    if profile is not None:
+        # The exact baseline used, so a rescore can reproduce this run bit for bit.
+        writers.append((PROFILE, lambda p: write_json(p, profile.to_dict())))
+    writers.append((SUMMARY, lambda p: write_json(p, summary)))
+    _swap_in(out_dir, writers)
     return summary
 
 
@@ -368,8 +453,28 @@ def replay(
     ``extra_summary`` is merged into summary.json (a batch's run key).
     """
     out_dir = Path(out_dir)
-    source_id = str(Path(source).resolve()) if not str(source).isdigit() else str(source)
-    check_out_dir(out_dir, source_id, options.force, (extra_summary or {}).get("run_key"))
+    source_id = str(resolve_path(source)) if not str(source).isdigit() else str(source)
+    created = check_out_dir(out_dir, source_id, options.force, (extra_summary or {}).get("run_key"))
+    try:
+        return _replay(
+            source, out_dir, source_id, make_estimator, options, model_info, on_frame, extra_summary
+        )
+    except BaseException:
+        if created:
+            remove_if_empty(out_dir)
+        raise
+
+
+def _replay(
+    source: str | Path,
+    out_dir: Path,
+    source_id: str,
+    make_estimator: EstimatorFactory,
+    options: ReplayOptions,
+    model_info: dict[str, Any] | None,
+    on_frame: Callable[[], None] | None,
+    extra_summary: dict[str, Any] | None,
+) -> ReplayResult:
     mode = IMAGE if options.stills else VIDEO
     started = time.perf_counter()
     with open_source(source, fps=options.fps, stills=options.stills) as src:
@@ -406,9 +511,6 @@ def replay(
         "model": model_info or {},
     }
     analysis = analyse(log, options)  # may refuse (profile of another view): before any write
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clear_outputs(out_dir)
-    recording.save(out_dir / recording.FILENAME, log, head)
     n = len(log)
     summary = write_run(
         out_dir,
@@ -424,5 +526,6 @@ def replay(
                 "frames_per_s": round(n / wall, 2) if wall > 0 else None,
             },
         },
+        record=head,
     )
     return ReplayResult(log=log, scored=analysis.scored, summary=summary)

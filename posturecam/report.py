@@ -152,6 +152,14 @@ def _read_events(path: Path) -> list[dict[str, Any]] | None:
 def load_run(run_dir: Path) -> Run:
     """Read frames.csv, summary.json and (if present) events.jsonl of a replay folder."""
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        hint = ""
+        if run_dir.name in (FRAMES, SUMMARY, EVENTS, "landmarks.npz"):
+            hint = f" (that file's folder is {run_dir.parent})"
+        raise OutputError(
+            f"{run_dir} is a file, not a run folder; report expects the folder written by "
+            f"`posturecam replay SOURCE --out DIR` (or rescore), so pass that folder{hint}."
+        )
     if not run_dir.is_dir():
         raise _replay_first(run_dir, f"{run_dir} is not a folder of replay results")
     missing = [name for name in (FRAMES, SUMMARY) if not (run_dir / name).is_file()]

@@ -36,7 +36,10 @@ SUMMARY = "summary.json"
 
 
 def _cell(value: Any) -> str:
-    """Empty for unknown; floats to 6 significant digits so files are stable and small."""
+    """Empty for unknown; floats to 6 significant digits so files are stable and small.
+
+    Metrics only: timestamps go through ``_exact_cell``.
+    """
     if value is None:
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -48,16 +51,43 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_frames_csv(path: Path, columns: dict[str, Sequence[Any] | np.ndarray]) -> None:
-    """Write one row per frame; columns missing from ``columns`` are left empty."""
+def _exact_cell(value: Any) -> str:
+    """A float that reads back bit for bit: Python's shortest repr, without a trailing ".0".
+
+    So 0.5 stays "0.5", 2.0 is "2" (as with 6 digits), 1/30 is "0.03333333333333333" and an
+    epoch time 1733040000.25 is "1733040000.25" (6 digits gave "1.73304e+09").
+    """
+    if isinstance(value, (float, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        text = repr(v)
+        return text[:-2] if text.endswith(".0") else text
+    return _cell(value)
+
+
+EXACT_COLUMNS = ("t_s",)  # written losslessly; metrics keep 6 significant digits
+
+
+def write_frames_csv(
+    path: Path, columns: dict[str, Sequence[Any] | np.ndarray], exact_time: bool = True
+) -> None:
+    """Write one row per frame; columns missing from ``columns`` are left empty.
+
+    ``t_s`` is written exactly; ``exact_time=False`` writes it to 6 significant digits as
+    posturecam did before recording version 2 (rescore of an old recording uses it so its
+    frames.csv comes out byte for byte as its replay wrote it).
+    """
     n = len(next(iter(columns.values()))) if columns else 0
     empty = [""] * n
     cols = [columns.get(name, empty) for name in COLUMNS]
+    exact = EXACT_COLUMNS if exact_time else ()
+    cells = [_exact_cell if name in exact else _cell for name in COLUMNS]
     with atomic_open(path, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in zip(*cols, strict=True):
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow([cell(v) for cell, v in zip(cells, row, strict=True)])
 
 
 def write_events(path: Path, events: Iterable[dict[str, Any]]) -> None:

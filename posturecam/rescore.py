@@ -23,7 +23,7 @@ from posturecam.replay import (
     ReplayOptions,
     analyse,
     check_out_dir,
-    clear_outputs,
+    remove_if_empty,
     write_run,
 )
 from posturecam.report_files import SUMMARY
@@ -32,8 +32,21 @@ from posturecam.temporal import TemporalSettings
 DEFAULT_OUT = "rescored"
 
 
+def _a_file(run_dir: Path, command: str) -> str:
+    """Says that ``run_dir`` is a file, and which folder was probably meant."""
+    hint = ""
+    if run_dir.name in (SUMMARY, "frames.csv", "events.jsonl", recording.FILENAME):
+        hint = f" (that file's folder is {run_dir.parent})"
+    return (
+        f"{run_dir} is a file, not a run folder; {command} expects the folder written by "
+        f"`posturecam replay SOURCE --out DIR`, so pass that folder{hint}."
+    )
+
+
 def read_summary(run_dir: Path) -> dict[str, Any]:
     path = run_dir / SUMMARY
+    if run_dir.is_file():
+        raise OutputError(_a_file(run_dir, "rescore"))
     if not run_dir.is_dir():
         raise OutputError(f"no such run folder: {run_dir}; give a folder written by `replay --out`")
     try:
@@ -85,7 +98,7 @@ def rescore(
     summary = read_summary(run_dir)
     rec_path = run_dir / summary.get("recording", recording.FILENAME)
     started = time.perf_counter()
-    log, meta = recording.load(rec_path)
+    log, meta, version = recording.load_versioned(rec_path)
     base = options or original_options(run_dir, summary)
     if "profile" in changes or any(
         k in changes for k in ("baseline_seconds", "baseline_frames", "no_baseline")
@@ -106,9 +119,13 @@ def rescore(
             "rescore would overwrite the replay it reads; choose another --out folder"
         )
     source_id = str(summary.get("source_path", meta.get("source_path", "")))
-    check_out_dir(out, source_id, opts.force)
-    analysis = analyse(log, opts)
-    clear_outputs(out)
+    created = check_out_dir(out, source_id, opts.force)
+    try:
+        analysis = analyse(log, opts)
+    except BaseException:
+        if created:
+            remove_if_empty(out)
+        raise
     head = {
         k: summary.get(k, meta.get(k)) for k in ("source", "source_path", "source_kind", "mode")
     }
@@ -123,4 +140,6 @@ def rescore(
         head,
         opts,
         tail={"timing": {"wall_s": round(wall, 3), "frames_per_s": round(len(log) / wall, 1)}},
+        # A version 1 recording's replay wrote t_s to 6 digits: repeat that exactly.
+        exact_time=version >= recording.EXACT_TIME_SINCE,
     )

@@ -89,6 +89,9 @@ FROM samples
 """
 
 
+MAX_HISTORY_DAYS = 3660  # about 10 years; far beyond it the calendar itself runs out
+
+
 class SessionLogError(PosturecamError):
     """The session log file cannot be opened or written."""
 
@@ -280,6 +283,10 @@ class SessionLog:
         """
         if days < 1:
             raise ValueError("history needs at least one day")
+        if days > MAX_HISTORY_DAYS:
+            raise SessionLogError(
+                f"history covers at most {MAX_HISTORY_DAYS} days (about 10 years), not {days}"
+            )
         today = datetime.fromtimestamp(now if now is not None else datetime.now().timestamp())
         out = []
         with self._reading("read the history"), _transaction(self._conn):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import math
 import os
 import re
+import stat
 import struct
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -32,12 +34,21 @@ MANIFEST = "manifest.csv"
 MAX_PIXELS = 100_000_000  # beyond this a frame is almost surely a mistake, and costs GBs
 MIN_SIDE = 32  # pose models cannot find a person in fewer pixels than this
 DEFAULT_MAX_SIDE = 1280
+# Frame files are read whole into memory before decoding, so the size is checked (by
+# stat, before opening) against a bound: a link to a disk image or a huge file named
+# *.jpg must be refused, not read until memory runs out. Any compressed frame up to
+# MAX_PIXELS fits, and so does an uncompressed 8-bit RGB one of about 85 MP.
+MAX_FRAME_BYTES = 256 * 2**20
+# manifest.csv is parsed whole, too; 64 MiB is over a million rows.
+MAX_MANIFEST_BYTES = 64 * 2**20
 
 # Reasons shown to the user (and written to outputs) for skipped frames.
 EMPTY_FILE = "empty file (0 bytes)"
 CORRUPT = "corrupt or unsupported image"
 TRUNCATED_JPEG = "truncated JPEG"
 TRUNCATED_PNG = "truncated PNG"
+NOT_REGULAR = "not a regular file"
+SYMLINK_LOOP = "symlink loop (too many levels of symbolic links)"
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"IEND\xaeB`\x82"  # IEND chunk type plus its constant CRC
@@ -64,6 +75,68 @@ def natural_key(name: str) -> tuple[tuple[object, ...], str]:
 def _nfc(name: str) -> str:
     """macOS may hand back decomposed names; compare manifest and disk names in one form."""
     return unicodedata.normalize("NFC", name)
+
+
+def _file_kind(mode: int) -> str:
+    """What a non-regular file is, in words a user knows."""
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return "special file"
+
+
+def _stat_problem(exc: OSError) -> str:
+    """Why a path cannot be looked at: a symlink loop or the system's own words."""
+    if exc.errno == errno.ELOOP:
+        return SYMLINK_LOOP
+    return exc.strerror or str(exc)
+
+
+def _size_text(n: int) -> str:
+    """A byte count for a message: whole MiB where exact, else bytes."""
+    return f"{n >> 20} MiB" if n and n % 2**20 == 0 else f"{n:,} bytes"
+
+
+def _read_regular(path: Path, limit: int) -> tuple[bytes | None, str]:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Returns ``(data, "")`` or ``(None, reason)``. The file is stat'ed (following
+    links) before it is opened, so a FIFO, socket, device or directory is never
+    opened, and a file over the bound is never read. The open is non-blocking and
+    re-checked with fstat, so a file swapped for a FIFO in between cannot hang us,
+    and at most ``limit`` bytes are read even if the file grows meanwhile.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return None, f"cannot read file: {_stat_problem(exc)}"
+    if not stat.S_ISREG(st.st_mode):
+        return None, f"{NOT_REGULAR} ({_file_kind(st.st_mode)})"
+    if st.st_size > limit:
+        return None, f"file too large ({_size_text(st.st_size)}; limit {_size_text(limit)})"
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return None, f"cannot read file: {_stat_problem(exc)}"
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None, f"{NOT_REGULAR} (changed while being opened)"
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        return None, f"cannot read file: {_stat_problem(exc)}"
+    if len(data) > limit:
+        return None, f"file too large (grew past the limit of {_size_text(limit)})"
+    return data, ""
 
 
 @contextlib.contextmanager
@@ -381,37 +454,45 @@ class FolderSource(FrameSource):
         max_side: int = DEFAULT_MAX_SIDE,
     ) -> None:
         folder = Path(folder)
-        super().__init__(folder.resolve().name or str(folder), max_side)
+        super().__init__(resolve_path(folder).name or str(folder), max_side)
         self.folder = folder
         try:
             entries = sorted(os.scandir(folder), key=lambda e: natural_key(e.name))
         except OSError as exc:
-            raise SourceError(f"cannot list folder {folder}: {exc.strerror or exc}") from exc
+            raise SourceError(f"cannot list folder {folder}: {_stat_problem(exc)}") from exc
 
+        # Entries named like images keep their frame slot whatever they are: one that is
+        # not a readable regular file (a FIFO, a directory, a symlink loop) is skipped
+        # with its reason when read, instead of vanishing or stopping the folder.
         images: list[str] = []
+        regular = 0
         subfolders = 0
         for entry in entries:
-            if entry.is_dir():
-                subfolders += 1
-                continue
             ext = os.path.splitext(entry.name)[1].lower()
             # Hidden files include macOS "._x.jpg" resource forks, which are not images.
             if ext in IMAGE_EXTENSIONS and not entry.name.startswith("."):
                 images.append(entry.name)
+                regular += _entry_is(entry.is_file)
+            elif _entry_is(entry.is_dir):
+                subfolders += 1
             else:
                 self.ignored.append(entry.name)
 
-        if not images:
-            hint = (
-                f" (it has {subfolders} subfolder(s); point the source at the one with images)"
-                if subfolders
-                else ""
-            )
+        if not regular:
+            hints = []
+            if images:
+                hints.append(
+                    f"{len(images)} entr{'y' if len(images) == 1 else 'ies'} named like images "
+                    f"but not regular files, e.g. {images[0]}"
+                )
+            if subfolders:
+                hints.append(f"{subfolders} subfolder(s); point the source at the one with images")
+            hint = f" (it has {'; '.join(hints)})" if hints else ""
             exts = " ".join(sorted(IMAGE_EXTENSIONS))
             raise SourceError(f"no images in folder {folder}{hint}; expected files ending {exts}")
 
         manifest = folder / MANIFEST
-        if manifest.is_file():
+        if _manifest_present(manifest):
             listed = _read_manifest(manifest, images)
             listed_names = {n for n, _ in listed}
             self.ignored.extend(n for n in images if n not in listed_names)
@@ -437,13 +518,57 @@ class FolderSource(FrameSource):
         for index, (name, t_s) in enumerate(self._items):
             if self.closed:
                 return
-            try:
-                data = (self.folder / name).read_bytes()
-            except OSError as exc:
-                yield Frame(None, t_s, index, name, f"cannot read file: {exc.strerror or exc}")
+            data, reason = _read_regular(self.folder / name, MAX_FRAME_BYTES)
+            if data is None:
+                yield Frame(None, t_s, index, name, reason)
                 continue
             image, reason = decode_image(data, self.max_side)
             yield Frame(image, t_s, index, name, reason)
+
+
+def resolve_path(path: str | Path) -> Path:
+    """``Path.resolve()``, with a symlink loop as a ``SourceError`` naming the path.
+
+    Python before 3.13 raises RuntimeError for a loop, later ones OSError (ELOOP).
+    """
+    try:
+        return Path(path).resolve()
+    except RuntimeError as exc:
+        raise SourceError(f"cannot open {path}: {SYMLINK_LOOP}") from exc
+    except OSError as exc:
+        raise SourceError(f"cannot open {path}: {_stat_problem(exc)}") from exc
+
+
+def _entry_is(test: Callable[[], bool]) -> bool:
+    """``DirEntry.is_file``/``is_dir``, with a looping or vanished link counting as neither."""
+    try:
+        return test()
+    except OSError:
+        return False
+
+
+def _manifest_present(path: Path) -> bool:
+    """True if the folder has a manifest; one that cannot be used as a file is an error.
+
+    A manifest.csv that is a symlink loop, a FIFO or a directory is refused here,
+    rather than silently timing the folder some other way.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise SourceError(
+                f"{path} is a link to a missing file; fix or remove the link"
+            ) from None
+        return False
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {_stat_problem(exc)}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(
+            f"{path} is a {_file_kind(st.st_mode)}, not a regular file; "
+            f"replace it with a CSV file (header 'file,t_s')"
+        )
+    return True
 
 
 def _check_fps(fps: float) -> float:
@@ -471,12 +596,13 @@ def _read_manifest(path: Path, images: list[str]) -> list[tuple[str, float]]:
     def fail(line: int, what: str) -> SourceError:
         return SourceError(f"{path} line {line}: {what}")
 
+    data, problem = _read_regular(path, MAX_MANIFEST_BYTES)
+    if data is None:
+        raise SourceError(f"cannot read {path}: {problem.removeprefix('cannot read file: ')}")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{path} is not UTF-8 text; save it as UTF-8 CSV") from exc
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
@@ -600,9 +726,15 @@ class VideoSource(FrameSource):
                 "(with --stills for unrelated photos)"
             )
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except OSError as exc:
-            raise SourceError(f"cannot read video {path}: {exc.strerror or exc}") from exc
+            raise SourceError(f"cannot read video {path}: {_stat_problem(exc)}") from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise SourceError(
+                f"{path} is a {_file_kind(st.st_mode)}, not a video file; "
+                "give an image folder or a video file"
+            )
+        size = st.st_size
         if size == 0:
             raise SourceError(f"video {path} is empty (0 bytes)")
         self._cap: cv2.VideoCapture | None = None
@@ -767,10 +899,21 @@ def open_source(
                 ) from None
             raise
     path = Path(spec).expanduser()
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        link = " (a link to a missing target)" if os.path.islink(path) else ""
+        raise SourceError(
+            f"no such file or folder: {spec}{link}; "
+            "give an image folder, a video file or a camera index"
+        ) from None
+    except OSError as exc:
+        raise SourceError(f"cannot open source {spec}: {_stat_problem(exc)}") from exc
+    if stat.S_ISDIR(mode):
         return FolderSource(path, fps=fps, stills=stills, max_side=max_side)
-    if path.is_file():
+    if stat.S_ISREG(mode):
         return VideoSource(path, fps=fps, max_side=max_side)
     raise SourceError(
-        f"no such file or folder: {spec}; give an image folder, a video file or a camera index"
+        f"source {spec} is a {_file_kind(mode)}, not a regular file or folder; "
+        "give an image folder, a video file or a camera index"
     )

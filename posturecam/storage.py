@@ -61,3 +61,97 @@ def write_json(path: str | Path, data: Any) -> None:
 def write_text(path: str | Path, text: str) -> None:
     with atomic_open(path) as fh:
         fh.write(text)
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make renames in ``folder`` durable where the OS allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def probe_writable(folder: str | Path) -> None:
+    """Create ``folder`` if needed and write and remove a small file in it.
+
+    Raises OSError (EACCES, EROFS, ENOSPC, ELOOP, ...) when it cannot be written, so a
+    caller can refuse before its expensive work instead of failing at the end.
+    """
+    folder = Path(folder)
+    try:
+        os.stat(folder)  # a link loop (here or in a parent) raises ELOOP
+    except FileNotFoundError:
+        if folder.is_symlink():
+            raise FileNotFoundError(
+                errno.ENOENT, "it is a symbolic link to a folder that does not exist", str(folder)
+            ) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temp(folder / "posturecam-probe")
+    try:
+        os.write(fd, b"posturecam")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+class StagedFiles:
+    """New versions of several files in one folder, swapped in together.
+
+    ``path(name)`` reserves a temporary file beside ``folder/name`` for a writer to
+    fill (replacing it, e.g. through ``atomic_open``); nothing the folder held before
+    changes until ``commit``. Leaving the ``with`` block without a commit (an error,
+    Ctrl-C) removes every temporary file. ``commit`` removes the old ``last`` file first,
+    renames the others into place, then ``last``: a ``last`` file (a summary) that is
+    present always describes files that are present.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._staged: dict[str, Path] = {}
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
+
+    def path(self, name: str) -> Path:
+        if name in self._staged:
+            raise ValueError(f"{name} is staged twice")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temp(self.folder / name)
+        os.close(fd)
+        self._staged[name] = Path(tmp)
+        return Path(tmp)
+
+    def discard(self) -> None:
+        for tmp in self._staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self._staged.clear()
+
+    def commit(self, last: str, stale: tuple[str, ...] = ()) -> None:
+        """Swap the staged files in, ``last`` last; remove ``stale`` names not staged."""
+        if last not in self._staged:
+            raise ValueError(f"{last} is not staged")
+        fresh = set(self._staged)
+        (self.folder / last).unlink(missing_ok=True)
+        _sync_dir(self.folder)
+        for name in [n for n in self._staged if n != last]:
+            os.replace(self._staged[name], self.folder / name)
+            del self._staged[name]
+        for name in stale:
+            if name not in fresh:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.folder / name).unlink()
+        _sync_dir(self.folder)
+        os.replace(self._staged[last], self.folder / last)
+        del self._staged[last]
+        _sync_dir(self.folder)

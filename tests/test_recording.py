@@ -290,10 +290,11 @@ def test_an_unknown_format_is_refused(saved):
 
 
 def test_a_newer_version_asks_for_an_upgrade(saved):
-    rewrite(saved, header=header(version=2))
+    rewrite(saved, header=header(version=VERSION + 1))
     message = load_fails(saved)
-    assert "recording version 2 is newer than this posturecam (reads 1); upgrade posturecam" in (
-        message
+    assert (
+        f"recording version {VERSION + 1} is newer than this posturecam (reads {VERSION}); "
+        "upgrade posturecam" in message
     )
 
 

@@ -1,0 +1,272 @@
+"""No command ends in a traceback: specific one-line errors, and a last-resort safety net.
+
+The bad-input tables must each get their own message: a row that reaches the safety net
+("unexpected ...") fails, because the net is for bugs, not for inputs we know about.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from factories import FakePose, front_pose
+
+from posturecam import cli, control, model, profiles
+from posturecam.sessionlog import MAX_HISTORY_DAYS, SessionLog, SessionLogError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """No MediaPipe: a resolved model that is never loaded, and a fake estimator."""
+    monkeypatch.setattr(
+        model, "resolve", lambda *a, **k: model.ResolvedModel(Path("fake.task"), "full", "--model")
+    )
+    monkeypatch.setattr(cli, "MediaPipePose", lambda path, mode: FakePose(lambda f: front_pose()))
+
+
+def make_video(path: Path, seconds: float = 1.0, fps: float = 10.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (64, 48))
+    for i in range(round(seconds * fps)):
+        writer.write(np.full((48, 64, 3), 40 + 5 * i, np.uint8))
+    writer.release()
+    return path
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "error:" in line]
+
+
+def assert_one_error(err: str, expected: str) -> None:
+    assert "Traceback" not in err, err
+    assert "unexpected" not in err, f"reached the safety net: {err}"
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert re.search(expected, lines[0]), (expected, lines[0])
+
+
+# ---------------------------------------------------------------------- runtime errors
+
+RUNTIME = [
+    # (argv, expected text of the one error line)
+    (["calibrate", "--profile", "my profile", "--source", "{video}"], "neither a profile name"),
+    (["calibrate", "--profile", "", "--source", "{video}"], "neither a profile name"),
+    (["calibrate", "--profile=-x", "--source", "{video}"], "neither a profile name"),
+    (["replay", "{video}", "--out", "{tmp}/out", "--profile", "my profile"], "a name is 1 to 64"),
+    (
+        ["monitor", "--profile", "my profile", "--source", "{video}", "--no-notify"],
+        "profile file",
+    ),
+    (["snooze", "1e308"], "30m, 1h or 90s"),
+    (["snooze", "99999999999999999999999999999h"], "at most 24h"),
+    (
+        ["monitor", "--source", "{video}", "--no-notify", "--no-preview"],
+        "calibration did not finish",
+    ),
+]
+
+
+@pytest.mark.parametrize("argv,expected", RUNTIME, ids=[" ".join(r[0][:3]) for r in RUNTIME])
+def test_runtime_bad_inputs_get_one_specific_line(
+    argv, expected, fake_model, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    video = make_video(tmp_path / "short.avi")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code = cli.main([a.format(video=video, tmp=tmp_path) for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 2, (out, err)
+    assert_one_error(err, expected)
+    assert err.startswith("posturecam: error: "), err
+    assert "usage:" not in err and "usage:" not in out  # no argparse dump for a runtime error
+    # Nothing written in the current folder (a mistyped profile name used to land there).
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_monitor_video_ending_in_first_calibration_saves_no_profile(fake_model, tmp_path, capsys):
+    video = make_video(tmp_path / "short.avi", seconds=0.5)
+    code = cli.main(["monitor", "--source", str(video), "--no-notify", "--no-preview"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "video" in error_lines(err)[0] and "ended" in error_lines(err)[0]
+    assert not profiles.profile_path("default").exists()
+
+
+# ---------------------------------------------------------------------- argument parsers
+
+PARSER = [
+    (["record", "--out", "o", "--seconds", "inf"], "--seconds: must be a finite number"),
+    (["record", "--out", "o", "--seconds", "nan"], "--seconds: must be a finite number"),
+    (["record", "--out", "o", "--seconds", "1e308"], "--seconds: must be at most"),
+    (["record", "--out", "o", "--fps", "1e-308"], "--fps: must be between"),
+    (["record", "--out", "o", "--fps", "1e308"], "--fps: must be between"),
+    (["calibrate", "--seconds", "1e308"], "--seconds: must be at most"),
+    (["calibrate", "--slouch-seconds", "1e308"], "--slouch-seconds: must be at most"),
+    (["calibrate", "--fps=-inf"], "--fps: must be a finite number"),
+    (["replay", "x", "--out", "o", "--baseline-seconds", "1e308"], "--baseline-seconds: must be"),
+    (["replay", "x", "--out", "o", "--fps", "1e308"], "--fps: must be between"),
+    (["monitor", "--rate", "1e-308"], "--rate: must be between"),
+    (["monitor", "--rate", "inf"], "--rate: must be a finite number"),
+    (["history", "--days", str(10**9)], "--days: must be at most 3660"),
+    (["history", "--days", str(MAX_HISTORY_DAYS + 1)], "--days: must be at most"),
+]
+
+
+@pytest.mark.parametrize("argv,expected", PARSER, ids=[" ".join(r[0]) for r in PARSER])
+def test_parsers_refuse_extreme_values_in_one_line(argv, expected, fake_model, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    _, err = capsys.readouterr()
+    assert_one_error(err, expected)
+
+
+def test_history_at_the_limit_works_and_beyond_it_is_a_clear_error(capsys):
+    code = cli.main(["history", "--days", str(MAX_HISTORY_DAYS), "--json"])
+    assert code == 0
+    with SessionLog.open() as log, pytest.raises(SessionLogError, match="at most 3660"):
+        log.history(days=10**9)
+
+
+# ---------------------------------------------------------------------- snooze across midnight
+
+
+def test_snooze_ending_on_another_day_shows_the_date():
+    now = datetime(2024, 3, 14, 22, 0).timestamp()
+    text = control.describe(control.Control(snooze_until=now + 24 * 3600), now=now)
+    assert "tomorrow" in text and "2024-03-15" in text and "22:00" in text
+    text = control.describe(control.Control(snooze_until=now + 3 * 3600), now=now)
+    assert "2024-03-15" in text and "01:00" in text  # past midnight: the date, too
+    text = control.describe(control.Control(snooze_until=now + 1800), now=now)
+    assert "22:30" in text and "2024" not in text  # same day: the time is enough
+
+
+def test_snooze_24h_from_the_command_line_names_the_day(capsys):
+    assert cli.main(["snooze", "24h"]) == 0
+    out = capsys.readouterr().out
+    tomorrow = datetime.fromtimestamp(time.time() + 24 * 3600)
+    assert f"{tomorrow:%Y-%m-%d}" in out
+
+
+# ---------------------------------------------------------------------- the safety net
+
+
+def _boom(_args):
+    raise ValueError("something\nbroke")
+
+
+def test_unexpected_exception_writes_a_crash_log_in_the_cache(
+    monkeypatch, capsys, tmp_path, _isolated_home
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(cli.COMMANDS, "stretches", _boom)
+    code = cli.main(["stretches", "--json"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err and "usage:" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    match = re.fullmatch(
+        r"posturecam: error: unexpected ValueError: something broke; details in (.+\.log)",
+        lines[0],
+    )
+    assert match, lines[0]
+    log = Path(match.group(1))
+    assert log.parent == _isolated_home / "crash"  # $POSTURECAM_HOME isolates it
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" in text and "ValueError: something" in text and "_boom" in text
+    for name in ("posturecam:", "python:", "platform:", "mediapipe:", "numpy:"):
+        assert name in text
+    assert '"stretches", "--json"' in text
+    assert list(tmp_path.iterdir()) == []  # never beside the outputs or in the current folder
+
+
+def test_crash_log_defaults_to_the_user_cache_folder(monkeypatch, tmp_path):
+    from posturecam import paths
+
+    monkeypatch.delenv("POSTURECAM_HOME")
+    monkeypatch.setattr("platformdirs.user_cache_dir", lambda app: str(tmp_path / app))
+    assert paths.crash_dir() == tmp_path / "posturecam" / "crash"
+
+
+def test_unwritable_crash_folder_still_gives_one_line(monkeypatch, capsys, _isolated_home):
+    (_isolated_home / "crash").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setitem(cli.COMMANDS, "stretches", _boom)
+    assert cli.main(["stretches"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "no crash log could be written" in err
+
+
+@pytest.mark.parametrize("where", ["command", "start-up", "model loading"])
+def test_ctrl_c_anywhere_exits_130_without_a_traceback(where, monkeypatch, capsys, tmp_path):
+    def interrupt(*_a, **_k):
+        raise KeyboardInterrupt
+
+    if where == "command":
+        monkeypatch.setitem(cli.COMMANDS, "stretches", interrupt)
+        argv = ["stretches"]
+    elif where == "start-up":
+        monkeypatch.setattr(cli, "build_parser", interrupt)
+        argv = ["stretches"]
+    else:
+        monkeypatch.setattr(model, "resolve", interrupt)
+        argv = ["calibrate", "--source", str(tmp_path), "--no-progress"]
+    try:
+        code = cli.main(argv)
+    except KeyboardInterrupt:  # would also stop pytest itself
+        pytest.fail("KeyboardInterrupt escaped cli.main (a traceback for the user)")
+    assert code == 130
+    out, err = capsys.readouterr()
+    assert err == "posturecam: interrupted\n" and "Traceback" not in out
+
+
+def test_ctrl_c_while_the_libraries_import_exits_130():
+    """A Ctrl-C during ``import posturecam.cli`` (MediaPipe, OpenCV load) is no traceback."""
+    code = (
+        "import builtins\n"
+        "real = builtins.__import__\n"
+        "def imp(name, *a, **k):\n"
+        "    if name == 'posturecam.pose':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = imp\n"
+        "import posturecam.cli\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "posturecam: interrupted\n"
+
+
+def test_broken_pipe_exits_quietly(monkeypatch, capsys):
+    def closed_pipe(_args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setitem(cli.COMMANDS, "stretches", closed_pipe)
+    assert cli.main(["stretches"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_stretches_into_head_is_quiet(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "0"}
+    done = subprocess.run(
+        f"{sys.executable} -m posturecam stretches | head -c 1",
+        shell=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.stderr == ""
