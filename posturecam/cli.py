@@ -659,6 +659,11 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     target = profiles.profile_path(args.profile)
+    if args.with_slouch and not args.source.isdigit():
+        raise PosturecamError(
+            "--with-slouch guides a live camera through a second, slouched phase; for "
+            "recorded frames give the slouch as --slouch-source PATH instead"
+        )
     resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
     source: str | int = int(args.source) if args.source.isdigit() else args.source
     log, source_name = collect(

@@ -198,3 +198,18 @@ def test_a_slouch_like_upright_is_refused_and_nothing_written(
     assert err.startswith("posturecam: error: your slouch looked like your upright posture")
     assert len(err.strip().splitlines()) == 1
     assert not target.exists()
+
+
+def test_with_slouch_on_a_recording_points_to_slouch_source(
+    fakes,  # noqa: F811
+    recording,  # noqa: F811
+    tmp_path,
+    capsys,
+):
+    code, _, err = run(
+        capsys, "calibrate", "--source", recording, "--with-slouch", "--no-progress",
+        "--profile", tmp_path / "x.json",
+    )  # fmt: skip
+    assert code == 2
+    assert "give the slouch as --slouch-source PATH" in err
+    assert fakes.made == [] and not (tmp_path / "x.json").exists()
