@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from posturecam.temporal import Event
+from posturecam.temporal import Event, from_known
 
 SETUP_CHANGED = "setup_changed"
 _NONE: list = []  # shared "no events" (never appended to): most frames have none
@@ -59,13 +59,7 @@ class AdaptSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AdaptSettings:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"unknown baseline setting(s) {sorted(unknown)}; known: {sorted(known)}"
-            )
-        return cls(**data)
+        return from_known(cls, data, "baseline")
 
 
 # Where the body sits in the image: (log shoulder span, log ear span, shoulder

@@ -266,6 +266,7 @@ class Monitor:
         self.totals = SessionTotals()
         self.timeline = PostureTimeline(self.options.temporal)
         self._tracker: BaselineTracker | None = None
+        self._tracker_key: tuple[int, JudgeSettings] | None = None
         self.session_id: int | None = None
         self.end_reason = ""
         self._capturing = False
@@ -319,9 +320,12 @@ class Monitor:
         """The session's moving baseline, new whenever the profile or its threshold changes."""
         if self.profile is None or self.profile.view != FRONT:
             return None
-        limit = limits(self.profile.baseline(), self._settings()).slouch
-        if self._tracker is None or self._tracker.limit != limit:
-            self._tracker = BaselineTracker(limit, self.options.adapt)
+        key = (id(self.profile), self._settings())
+        if self._tracker is None or self._tracker_key != key:  # not per frame: per profile
+            limit = limits(self.profile.baseline(), self._settings()).slouch
+            if self._tracker is None or self._tracker.limit != limit:
+                self._tracker = BaselineTracker(limit, self.options.adapt)
+            self._tracker_key = key
         return self._tracker
 
     # ------------------------------------------------------------------ calibration

@@ -53,13 +53,16 @@ class TemporalSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TemporalSettings:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(
-                f"unknown temporal setting(s) {sorted(unknown)}; known: {sorted(known)}"
-            )
-        return cls(**data)
+        return from_known(cls, data, "temporal")
+
+
+def from_known(cls: Any, data: dict[str, Any], what: str) -> Any:
+    """A settings dataclass from a table, refusing keys it does not know (typos)."""
+    known = set(cls.__dataclass_fields__)
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown {what} setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    return cls(**data)
 
 
 @dataclass(frozen=True)
