@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from posturecam.errors import PosturecamError
+from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
 FILE_NAME = "control.json"
@@ -55,19 +56,12 @@ class Control:
         return None
 
 
-def _data_dir() -> Path:
-    # Imported here: profiles pulls in numpy, and `posturecam snooze` should start fast.
-    from posturecam.profiles import data_dir
-
-    return data_dir()
-
-
 def control_path() -> Path:
-    return _data_dir() / FILE_NAME
+    return data_dir() / FILE_NAME
 
 
 def lock_path() -> Path:
-    return _data_dir() / LOCK_NAME
+    return data_dir() / LOCK_NAME
 
 
 # ---------------------------------------------------------------------- the control file

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.errors import PosturecamError
+from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
 REQUEST_NAME = "feedback.json"
@@ -46,18 +47,12 @@ class FeedbackError(PosturecamError):
     """Feedback cannot reach a running monitor, or the monitor could not apply it."""
 
 
-def _data_dir() -> Path:
-    from posturecam.profiles import data_dir
-
-    return data_dir()
-
-
 def request_path() -> Path:
-    return _data_dir() / REQUEST_NAME
+    return data_dir() / REQUEST_NAME
 
 
 def ack_path() -> Path:
-    return _data_dir() / ACK_NAME
+    return data_dir() / ACK_NAME
 
 
 def _number(value: object) -> float | None:

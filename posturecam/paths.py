@@ -1,8 +1,10 @@
-"""Where posturecam keeps its own files that are not data: crash logs.
+"""Where posturecam keeps its files: the user data folder, and crash logs in the cache.
 
-Follows the model cache (posturecam/model.py ``cache_dir``): ``$POSTURECAM_HOME`` isolates
-everything (tests, CI, a portable setup), otherwise the platform's user cache folder. Crash logs
-never go beside a run's outputs.
+One place reads ``$POSTURECAM_HOME`` for profiles, control files and the session
+log (no numpy here: `posturecam snooze` must start fast). Crash logs follow the
+model cache (posturecam/model.py ``cache_dir``): ``$POSTURECAM_HOME`` isolates
+everything (tests, CI, a portable setup), otherwise the platform's user cache
+folder. Crash logs never go beside a run's outputs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 ENV_HOME = "POSTURECAM_HOME"
+
+
+def data_dir() -> Path:
+    """Where profiles and logs live: $POSTURECAM_HOME, else the platform's user data folder."""
+    home = os.environ.get(ENV_HOME)
+    if home:
+        return Path(home)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("posturecam"))
 
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:

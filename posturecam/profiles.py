@@ -12,23 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
 from posturecam.errors import ProfileError
 from posturecam.geometry import VIEWS
 from posturecam.judge import MAX_EXAMPLES, Baseline, JudgeSettings, MetricStats, Samples
+from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
 SCHEMA = "posturecam.profile"
 VERSION = 2  # 2: example frames (upright, slouch, not_slouch) beside the statistics
 EXAMPLE_KINDS = ("upright", "slouch", "not_slouch")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def data_dir() -> Path:
-    """Where profiles and logs live: $POSTURECAM_HOME, else the platform's user data folder."""
-    home = os.environ.get("POSTURECAM_HOME")
-    return Path(home) if home else Path(platformdirs.user_data_dir("posturecam"))
 
 
 def profile_path(name_or_path: str | Path) -> Path:

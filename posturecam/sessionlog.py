@@ -99,7 +99,7 @@ class SessionLogError(PosturecamError):
 def default_path() -> Path:
     """``sessions.sqlite3`` in the user data folder (honours $POSTURECAM_HOME)."""
     # Imported here: profiles pulls in numpy, and `posturecam history` should start fast.
-    from posturecam.profiles import data_dir
+    from posturecam.paths import data_dir
 
     return data_dir() / FILE_NAME
 
