@@ -245,6 +245,25 @@ def _add_feedback_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
+def _add_app_parser(sub: argparse._SubParsersAction) -> None:
+    from posturecam.app.command import add_arguments
+
+    ap = sub.add_parser(
+        "app",
+        help="the desktop app: tray icon, guided setup, dashboard, settings (posturecam[app])",
+        description="Runs the same monitor in the background with a tray icon that shows the "
+        "state; needs the optional extra: pip install 'posturecam[app]'.",
+    )
+    add_arguments(ap)
+    _add_model_args(ap)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from posturecam.app.command import run
+
+    return run(args)
+
+
 def cmd_feedback(args: argparse.Namespace) -> int:
     from posturecam import control, feedback
 
@@ -326,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_research_parsers(sub)
     _add_live_parsers(sub)
     _add_feedback_parser(sub)
+    _add_app_parser(sub)
 
     cp = sub.add_parser(
         "calibrate",
@@ -472,6 +492,8 @@ def _replay_batch(
     )
     if args.json:
         print(json.dumps(result.items, indent=2))
+    for note in result.notes:
+        print(f"posturecam: warning: {note}", file=sys.stderr)
     for item in result.items:
         if item["status"] == "failed":
             print(f"posturecam: error: {item['source']}: {item['error']}", file=sys.stderr)
@@ -744,6 +766,7 @@ COMMANDS = {
     "stretches": cmd_stretches,
     "feedback": cmd_feedback,
     "model": cmd_model,
+    "app": cmd_app,
 }
 
 

@@ -221,6 +221,11 @@ class FeedbackSource(Protocol):
 
 UNDO_DEPTH = 10  # feedback steps the monitor can undo (the profile file's backup: one)
 
+# What a listener (the desktop app) hears: ``listener(kind, data)`` from the monitor's thread.
+# Kinds: "step" (a judged frame), "held" (paused/snoozed), "camera" (no frame: health),
+# "event" (as logged), "calibrating", "calibrated", "calibration_failed", "feedback".
+Listener = Callable[[str, dict[str, Any]], None]
+
 
 class Monitor:
     """Runs until stopped (signal, 'q', end of a video source); never crashes on camera trouble."""
@@ -246,7 +251,10 @@ class Monitor:
         wait: Callable[[float], Any] | None = None,
         feedback: FeedbackSource | None = None,
         profile_path: Path | None = None,
+        listener: Listener | None = None,
     ) -> None:
+        self.listener = listener
+        self._requests: deque[str] = deque()  # commands from other threads (request())
         self.capture = capture
         self.estimator = estimator
         self.profile = profile
@@ -296,6 +304,14 @@ class Monitor:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def request(self, command: str) -> None:
+        """Ask for a preview-key command ("recalibrate", "quit", ...) from another thread."""
+        self._requests.append(command)
+
+    def _tell(self, kind: str, /, **data: Any) -> None:
+        if self.listener is not None:
+            self.listener(kind, data)
+
     def _settings(self) -> JudgeSettings:
         assert self.profile is not None
         return self.options.judge or self.profile.settings
@@ -338,6 +354,7 @@ class Monitor:
             f"Calibrating: sit upright and comfortable, facing the screen, for "
             f"{o.calibration_s:g} s..."
         )
+        self._tell("calibrating", seconds=o.calibration_s)
         frames: list[Frame] = []
         start: float | None = None
         interval = 1.0 / o.calibration_rate_hz
@@ -365,11 +382,13 @@ class Monitor:
             )
         except CalibrationError as exc:
             self.status.message(f"Calibration failed: {exc}")
+            self._tell("calibration_failed", message=str(exc))
             return False
         self.save_profile(profile)
         self.profile = profile
         self._close_timeline()
         self.status.message(f"Calibrated ({profile.view} view, {profile.frames} frames).")
+        self._tell("calibrated", view=profile.view, frames=profile.frames)
         return True
 
     # ------------------------------------------------------------------ the loop
@@ -414,6 +433,10 @@ class Monitor:
         return self.control.current().mode(self.wall())
 
     def _step(self) -> None:
+        while self._requests and not self.stopping:
+            self._handle_key(self._requests.popleft())
+        if self.stopping:
+            return
         self._check_feedback()
         held = self._held()
         if held is not None:
@@ -427,6 +450,7 @@ class Monitor:
                     "(`posturecam resume` to end it now)"
                 )
             self._sample(None, held, math.nan, None, "")
+            self._tell("held", state=held)
             self._handle_key(self.preview.poll() if self.preview else None)
             self.status.show(f"posturecam: {held}")
             self._wait(0.5)
@@ -443,6 +467,7 @@ class Monitor:
                 self.status.message(f"camera: {health.message}")
                 self._health_shown = health.status
             self._sample(None, NO_CAMERA, math.nan, None, "")
+            self._tell("camera", status=health.status, message=health.message)
             self._handle_key(self.preview.poll() if self.preview else None)
             return
         if self._health_shown != OK and self.capture.health.status == OK:
@@ -494,6 +519,15 @@ class Monitor:
             f"posturecam: {step.state:<9} score {score} | slouched today "
             f"{format_duration(slouched)}{note}"
         )
+        self._tell(
+            "step",
+            state=step.state,
+            score=None if math.isnan(verdict.score) else verdict.score,
+            issues=verdict.issues,
+            view=verdict.view,
+            slouched_today_s=slouched,
+            camera=note.strip(" |"),
+        )
         if self.preview is not None and frame.image is not None:
             info = OverlayInfo(
                 state=step.state,
@@ -507,6 +541,7 @@ class Monitor:
         return step
 
     def _event(self, event: dict[str, Any], t_s: float) -> None:
+        self._tell("event", **event)
         if self.log is not None and self.session_id is not None:
             data = {k: v for k, v in event.items() if k not in ("t_s", "type")}
             self.log.add_event(self.session_id, self.wall(), t_s, event["type"], data)
@@ -595,6 +630,7 @@ class Monitor:
         except OSError as exc:
             message += f" (the answer could not be written: {exc.strerror or exc})"
         self.status.message(f"feedback: {message}")
+        self._tell("feedback", ok=ok, message=message)
 
     def apply_feedback(self, action: str) -> tuple[bool, str]:
         """Apply one feedback action; (ok, what changed). Never raises on a failed save."""

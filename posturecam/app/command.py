@@ -1,0 +1,75 @@
+"""`posturecam app`: arguments, bad-input checks and start-up (Qt imported only at the end).
+
+Everything that can fail in one clear line fails here, before a window exists:
+PySide6 missing, a broken config.toml, no model, no display, a monitor already running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+from posturecam.errors import PosturecamError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", metavar="NAME|PATH", help="calibration profile (default: default)")
+    p.add_argument("--source", help="camera index or a video file played at real time (default 0)")
+    p.add_argument("--config", metavar="FILE", help="use this settings file instead")
+    p.add_argument(
+        "--no-tray",
+        action="store_true",
+        help="show the small status window instead of a tray icon",
+    )
+    p.add_argument("--setup", action="store_true", help="open the guided setup first")
+    auto = p.add_mutually_exclusive_group()
+    auto.add_argument(
+        "--install-autostart",
+        action="store_true",
+        help="start the app at login (XDG autostart / LaunchAgent / Startup shortcut) and exit",
+    )
+    auto.add_argument(
+        "--remove-autostart", action="store_true", help="stop starting the app at login and exit"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from posturecam.app import autostart
+
+    if args.install_autostart:
+        print(f"installed {autostart.install()}: posturecam app starts at login")
+        return 0
+    if args.remove_autostart:
+        removed = autostart.remove()
+        print(f"removed {removed}" if removed else "posturecam app was not set to start at login")
+        return 0
+    from posturecam.app import NEEDS_QT, qt_available
+    from posturecam.app.qtenv import display_problem, drop_opencv_qt
+
+    if not qt_available():
+        raise PosturecamError(NEEDS_QT)
+    problem = display_problem()
+    if problem:
+        raise PosturecamError(problem)
+    from pathlib import Path
+
+    from posturecam import control, model, settings
+
+    cfg, cfg_path, _existed = settings.load_user(Path(args.config) if args.config else None)
+    cfg = replace(cfg, monitor=cfg.monitor.updated(profile=args.profile, source=args.source))
+    resolved = model.resolve(args.model, args.model_variant)
+    drop_opencv_qt()
+    with control.monitor_lock():  # a second instance is told about the first, and stops
+        from posturecam.app.main import run_gui
+
+        return run_gui(
+            cfg, cfg_path, resolved, tray=False if args.no_tray else None, setup=args.setup
+        )
+
+
+def gui_main() -> int:
+    """The ``posturecam-app`` GUI entry point: `posturecam app` with its errors in one line."""
+    from posturecam.cli import main
+
+    return main(["app", *sys.argv[1:]])

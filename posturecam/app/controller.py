@@ -1,0 +1,207 @@
+"""The app's wiring: one monitor worker at a time, the tray, and the windows it opens.
+
+Menu entries call the same functions as the CLI (control.pause/resume/snooze,
+feedback.send), so a terminal and the tray steer the same monitor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QWidget
+
+from posturecam import control
+from posturecam import feedback as fb
+from posturecam.app.presenter import TrayModel
+from posturecam.app.tray import Actions, TrayUI
+from posturecam.app.worker import MonitorWorker, StartMonitor
+from posturecam.errors import PosturecamError
+from posturecam.settings import Settings
+
+QUIT_WAIT_MS = 8000  # a driver stuck in release must not keep the app alive for ever
+
+
+def profile_names() -> list[str]:
+    """The user's saved profiles (their names), for the Profile menu."""
+    from posturecam.profiles import profile_path
+
+    folder = profile_path("default").parent
+    try:
+        return sorted(p.stem for p in folder.glob("*.json") if p.is_file())
+    except OSError:
+        return []
+
+
+def today_share() -> float | None:
+    """Today's upright share from the session log, None when unknown or unreadable."""
+    from posturecam.sessionlog import SessionLog, default_path
+
+    if not default_path().exists():
+        return None
+    try:
+        with SessionLog.open() as log:
+            days = log.history(days=1)
+    except PosturecamError:
+        return None
+    return days[0].share_upright if days else None
+
+
+class AppController(QObject):
+    """Starts and stops monitor sessions and answers the tray's entries."""
+
+    def __init__(
+        self,
+        cfg: Settings,
+        start_for: Callable[[Settings], StartMonitor],
+        *,
+        tray_available: bool | None = None,
+        on_quit: Callable[[], Any] | None = None,
+        windows: dict[str, Callable[[AppController], QWidget]] | None = None,
+        listeners: list[Callable[[str, dict], Any]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.start_for = start_for
+        self.on_quit = on_quit
+        self.windows = windows or {}
+        self.listeners = listeners or []
+        self.open_windows: dict[str, QWidget] = {}
+        self.model = TrayModel(profile=cfg.monitor.profile)
+        self.worker: MonitorWorker | None = None
+        self.quitting = False
+        self.errors: list[str] = []
+        self._restart = False
+        self.started_at = time.monotonic()
+        self.ui = TrayUI(
+            self.model,
+            Actions(
+                pause=control.pause,
+                resume=control.resume,
+                snooze=control.snooze,
+                recalibrate=self.recalibrate,
+                choose_profile=self.choose_profile,
+                feedback=self.feedback,
+                dashboard=lambda: self.open_window("dashboard"),
+                settings=lambda: self.open_window("settings"),
+                setup=lambda: self.open_window("setup"),
+                quit=self.quit,
+                profiles=profile_names,
+                control=control.read,
+                today_share=today_share,
+            ),
+            tray_available=tray_available,
+        )
+
+    # ------------------------------------------------------------------ sessions
+
+    def start(self) -> None:
+        self.ui.show()
+        self._start_worker()
+
+    def _start_worker(self) -> None:
+        worker = MonitorWorker(self.start_for(self.cfg))
+        worker.report.connect(self._on_report)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        worker.start()
+
+    def _on_report(self, kind: str, data: dict) -> None:
+        self.ui.on_report(kind, data)
+        for listen in self.listeners:
+            listen(kind, data)
+
+    def _on_failed(self, message: str) -> None:
+        self.errors.append(message)
+        self.ui.on_report("stopped", {"reason": message})
+        self.ui.say("posturecam stopped", message)
+
+    def _on_finished(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.deleteLater()
+        if self.quitting:
+            self._done()
+        elif self._restart:
+            self._restart = False
+            self._start_worker()
+        elif worker is not None and worker.summary is not None:
+            reason = str(worker.summary.get("end_reason", "stopped"))
+            self.ui.on_report("stopped", {"reason": reason})
+
+    # ------------------------------------------------------------------ menu entries
+
+    def recalibrate(self) -> None:
+        if self.worker is not None:
+            self.worker.request("recalibrate")
+
+    def choose_profile(self, name: str) -> None:
+        """Another profile: end this session (as quitting would) and start one with it."""
+        try:
+            monitor = self.cfg.monitor.updated(profile=name)
+        except PosturecamError as exc:
+            self.ui.say("posturecam", str(exc))
+            return
+        self.cfg = replace(self.cfg, monitor=monitor)
+        self.model.profile = name
+        self.model.state, self.model.detail = "starting", ""
+        self.ui.refresh()
+        if self.worker is None:
+            self._start_worker()
+        else:
+            self._restart = True
+            self.worker.stop("profile changed")
+
+    def apply_settings(self, cfg: Settings) -> None:
+        """New settings from the dialog: the next session uses them (restarted now)."""
+        self.cfg = cfg
+        self.model.profile = cfg.monitor.profile
+        if self.worker is not None:
+            self._restart = True
+            self.worker.stop("settings changed")
+
+    def feedback(self, action: str) -> None:
+        """Send it as `posturecam feedback` does; the monitor's answer comes as a report."""
+        try:
+            fb.send(action)
+        except PosturecamError as exc:
+            self.ui.say("posturecam feedback", str(exc))
+
+    def open_window(self, name: str) -> QWidget | None:
+        window = self.open_windows.get(name)
+        if window is None or not window.isVisible():
+            make = self.windows.get(name)
+            if make is None:
+                self.ui.say("posturecam", f"the {name} window is not available in this version")
+                return None
+            window = make(self)
+            self.open_windows[name] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def quit(self) -> None:
+        """Stop the monitor like Ctrl-C (camera released, session closed), then leave."""
+        if self.quitting:
+            return
+        self.quitting = True
+        for window in self.open_windows.values():
+            window.close()
+        if self.worker is None:
+            self._done()
+            return
+        self.worker.stop("quit")
+        QTimer.singleShot(QUIT_WAIT_MS, self._done)
+
+    def _done(self) -> None:
+        if getattr(self, "_finished", False):
+            return
+        self._finished = True
+        self.ui.hide()
+        if self.on_quit is not None:
+            self.on_quit()

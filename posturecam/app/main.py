@@ -1,0 +1,104 @@
+"""The Qt side of `posturecam app`: QApplication, the controller, signals, and the exit.
+
+Called by command.run once every bad input has been ruled out and the monitor
+lock is held; returns when the user quits (tray, window, Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from posturecam.app.assemble import live_monitor
+from posturecam.app.controller import AppController
+from posturecam.app.tray import NO_TRAY
+from posturecam.app.worker import StartMonitor
+from posturecam.model import ResolvedModel
+from posturecam.settings import Settings
+
+
+def real_monitor(resolved: ResolvedModel) -> Callable[[Settings], StartMonitor]:
+    """Sessions on the real camera and MediaPipe model, as `posturecam monitor` runs them."""
+
+    def start_for(cfg: Settings) -> StartMonitor:
+        from posturecam.pose import MediaPipePose
+
+        def start(listener: Any) -> Any:
+            return live_monitor(
+                cfg,
+                lambda mode: MediaPipePose(resolved.path, mode),
+                listener,
+                model_variant=resolved.variant,
+            )
+
+        return start
+
+    return start_for
+
+
+def window_makers(cfg_path: Path) -> dict[str, Callable[[AppController], QWidget]]:
+    """The windows the tray opens, by name; each made on first use."""
+    makers: dict[str, Callable[[AppController], QWidget]] = {}
+    try:
+        from posturecam.app.dashboard import DashboardWindow
+
+        makers["dashboard"] = lambda _c: DashboardWindow()
+    except ImportError:  # pragma: no cover - while a window is being built
+        pass
+    try:
+        from posturecam.app.settings_dialog import SettingsDialog
+
+        makers["settings"] = lambda c: SettingsDialog(cfg_path, on_saved=c.apply_settings)
+    except ImportError:  # pragma: no cover
+        pass
+    return makers
+
+
+def run_gui(
+    cfg: Settings,
+    cfg_path: Path,
+    resolved: ResolvedModel,
+    *,
+    tray: bool | None = None,
+    setup: bool = False,
+) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("posturecam")
+    app.setQuitOnLastWindowClosed(False)  # closing the dashboard must not quit
+    controller = AppController(
+        cfg,
+        real_monitor(resolved),
+        tray_available=tray,
+        on_quit=app.quit,
+        windows=window_makers(cfg_path),
+    )
+    if controller.ui.tray is None:
+        print(f"posturecam: {NO_TRAY}", file=sys.stderr)
+    previous = {
+        sig: signal.signal(sig, lambda *_: controller.quit())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    ticker = QTimer()  # Python runs signal handlers only between Qt events: give it some
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
+    try:
+        controller.start()
+        if setup:
+            controller.open_window("setup")
+        app.exec()
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    worker = controller.worker
+    if worker is not None:  # quit's wait ran out: say so rather than hang
+        print("posturecam: the monitor did not stop in time; exiting anyway", file=sys.stderr)
+    for message in controller.errors:
+        print(f"posturecam: {message}", file=sys.stderr)
+    return 2 if controller.errors else 0
