@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import csv
 import dataclasses
 import errno
 import glob
@@ -27,8 +28,12 @@ import os
 import pickle
 import re
 import signal
+import socket
+import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
 from pathlib import Path
@@ -43,7 +48,7 @@ from posturecam.recording import FILENAME as RECORDING
 from posturecam.replay import PROFILE, EstimatorFactory, ReplayOptions, replay
 from posturecam.report_files import EVENTS, FRAMES, FRAMES_PARQUET, SUMMARY
 from posturecam.sources import natural_key, open_source, resolve_path
-from posturecam.storage import write_json
+from posturecam.storage import remove_stale_temps, write_json
 
 BATCH_FILE = "batch.json"
 EXECUTORS = ("process", "dask")
@@ -56,6 +61,9 @@ _GLOB_MAGIC = re.compile(r"[*?[]")
 _UNSAFE = re.compile(r"[^\w.-]+")
 _JOIN = "__"  # between a parent folder's name and the source's, e.g. "s1__cam"
 _OUTPUTS = (FRAMES, EVENTS, FRAMES_PARQUET, RECORDING, PROFILE)  # what replay writes before
+_OWNED = (*_OUTPUTS, SUMMARY)
+_WATCH_S = 0.5  # how often a worker checks that the batch that started it still runs
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 DASK_HINT = (
     "Dask workers need posturecam installed, the model at the same path and the output "
     "folder on a shared file system"
@@ -91,6 +99,7 @@ class BatchResult:
 
     items: list[dict[str, Any]]
     run_key: str = ""
+    notes: tuple[str, ...] = ()  # warnings for the user: an interrupted earlier run, redone folders
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -379,7 +388,68 @@ def replay_one(task: SourceTask, sink: Any = None, stop: Any = None) -> dict[str
     finally:
         reporter.flush()
     wall = round(time.perf_counter() - started, 3)
-    return {"index": task.index, "status": status, "frames": frames, "error": error, "wall_s": wall}
+    files = file_record(Path(task.out_dir)) if status == DONE else {}
+    return {
+        "index": task.index,
+        "status": status,
+        "frames": frames,
+        "error": error,
+        "wall_s": wall,
+        "files": files,
+    }
+
+
+# --------------------------------------------------------------------------- integrity
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_record(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and BLAKE2b of every file replay wrote: what a resume checks before keeping it."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in _OWNED:
+        path = folder / name
+        with contextlib.suppress(FileNotFoundError):
+            out[name] = {"size": path.stat().st_size, "blake2b": _digest(path)}
+    return out
+
+
+def _changed(folder: Path, files: dict[str, Any]) -> str:
+    """The first recorded file that is missing or differs, or ""."""
+    for name, want in files.items():
+        path = folder / str(name)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if not isinstance(want, dict) or size != want.get("size"):
+            return f"{name} changed size"
+        if _digest(path) != want.get("blake2b"):
+            return f"{name} changed"
+    return ""
+
+
+def _damaged(folder: Path, summary: dict[str, Any]) -> str:
+    """Without a record of its files (batch.json lost): a structural check, or ""."""
+    try:
+        with zipfile.ZipFile(folder / RECORDING) as npz:
+            if npz.testzip() is not None:
+                return f"{RECORDING} is damaged"
+        with open(folder / FRAMES, encoding="utf-8", newline="") as fh:
+            rows = sum(1 for _ in csv.reader(fh)) - 1
+    except (OSError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, csv.Error) as exc:
+        return f"cannot verify it ({exc})"
+    if rows != summary.get("frames"):
+        return f"{FRAMES} has {rows} rows, not {summary.get('frames')}"
+    if not (folder / EVENTS).is_file():
+        return f"{EVENTS} is missing"
+    return ""
 
 
 # --------------------------------------------------------------------------- before running
@@ -391,6 +461,8 @@ class _Verdict:
     error: str = ""
     frames: int = 0
     replace: bool = False  # run with force: the folder holds our own half-written run
+    note: str = ""  # why a finished folder is run again
+    files: dict[str, Any] = dataclasses.field(default_factory=dict)  # a kept folder's record
 
 
 def _read_json(path: Path) -> Any:
@@ -400,20 +472,27 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _claimed(out_root: Path) -> set[tuple[str, str]]:
-    """(folder name, source) pairs an earlier batch in this folder started."""
+def _claimed(out_root: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(folder name, source) -> row, for the sources an earlier batch in this folder started."""
     data = _read_json(out_root / BATCH_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
-        return set()
+        return {}
     return {
-        (Path(str(s.get("out_dir", ""))).name, _identity(str(s.get("source", ""))))
+        (Path(str(s.get("out_dir", ""))).name, _identity(str(s.get("source", "")))): s
         for s in data["sources"]
         if isinstance(s, dict)
     }
 
 
-def _judge_folder(item: BatchItem, key: str, force: bool, claimed: bool) -> _Verdict:
-    """Resume, redo or refuse: an output folder of another run is never silently replaced."""
+def _judge_folder(
+    item: BatchItem, key: str, force: bool, claimed: dict[str, Any] | None
+) -> _Verdict:
+    """Resume, redo or refuse: an output folder of another run is never silently replaced.
+
+    ``claimed``: this folder's row in the earlier batch.json, if that batch started it. A
+    finished folder is kept only while its files are as that row recorded them (or, with
+    no record, while they pass a structural check); otherwise it is run again.
+    """
     out = item.out_dir
     fix = "choose another --out folder or pass --force to replace it"
     if out.exists() and not out.is_dir():
@@ -430,8 +509,7 @@ def _judge_folder(item: BatchItem, key: str, force: bool, claimed: bool) -> _Ver
         elif data.get("source_path") != source_id:
             what = f"the results of another source ({data.get('source_path')})"
         elif data.get("run_key") == key:
-            frames = data.get("frames")
-            return _Verdict(RESUMED, frames=frames if isinstance(frames, int) else 0)
+            return _resume(out, data, (claimed or {}).get("files"))
         else:
             what = "results of this source made with other options, model or posturecam version"
         if force:
@@ -439,10 +517,24 @@ def _judge_folder(item: BatchItem, key: str, force: bool, claimed: bool) -> _Ver
         return _Verdict(FAILED, f"{out} already holds {what}; {fix}")
     if any((out / name).exists() for name in _OUTPUTS):
         # replay writes summary.json last: outputs without one are an interrupted replay.
-        if force or claimed:
+        if force or claimed is not None:
             return _Verdict(PENDING, replace=True)
         return _Verdict(FAILED, f"{out} holds a frames.csv from an unknown run; {fix}")
     return _Verdict(PENDING)
+
+
+def _resume(out: Path, summary: dict[str, Any], files: Any) -> _Verdict:
+    """Keep a finished folder whose files are intact; run a damaged one again."""
+    recorded = isinstance(files, dict) and bool(files)
+    why = _changed(out, files) if recorded else _damaged(out, summary)
+    if why:
+        return _Verdict(PENDING, replace=True, note=f"{out}: {why}; running it again")
+    frames = summary.get("frames")
+    return _Verdict(
+        RESUMED,
+        frames=frames if isinstance(frames, int) else 0,
+        files=files if recorded else file_record(out),
+    )
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -464,14 +556,22 @@ class _Record:
                 "error": "",
                 "frames": 0,
                 "wall_s": 0.0,
+                "files": {},
             }
             for item in items
         ]
 
     def set(
-        self, index: int, status: str, error: str = "", frames: int = 0, wall: float = 0.0
+        self,
+        index: int,
+        status: str,
+        error: str = "",
+        frames: int = 0,
+        wall: float = 0.0,
+        files: dict[str, Any] | None = None,
     ) -> None:
-        self.rows[index].update(status=status, error=error, frames=frames, wall_s=wall)
+        row = self.rows[index]
+        row.update(status=status, error=error, frames=frames, wall_s=wall, files=files or {})
 
     def count(self, status: str) -> int:
         return sum(row["status"] == status for row in self.rows)
@@ -481,6 +581,8 @@ class _Record:
             "posturecam": __version__,
             "run_key": self.key,
             "state": state,  # running | finished | interrupted
+            "pid": os.getpid(),  # a "running" batch whose process is gone was interrupted
+            "host": socket.gethostname(),
             "model": self.model,
             "counts": {s: self.count(s) for s in (DONE, RESUMED, FAILED, PENDING)},
             "sources": self.rows,
@@ -557,9 +659,11 @@ def _run_serial(tasks: list[SourceTask], progress: _Progress, finish: Finish) ->
         finish(replay_one(task, sink))
 
 
-def _ignore_sigint() -> None:
-    """Workers and the progress queue leave Ctrl-C to the parent, which stops them in order."""
+def _child_init(parent: int) -> None:
+    """Workers and the progress queue leave Ctrl-C to the parent, which stops them in order,
+    and end when the parent dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
 
 
 def _drain(q: Any, progress: _Progress) -> None:
@@ -575,16 +679,26 @@ def _run_pool(tasks: list[SourceTask], workers: int, progress: _Progress, finish
     """Each source in a fresh spawned process (MediaPipe's threads and fork do not mix)."""
     ctx = multiprocessing.get_context("spawn")
     manager = SyncManager(ctx=ctx)
-    manager.start(_ignore_sigint)
+    caught: list[int] = []
+    with _held(caught):
+        manager.start(_child_init, (os.getpid(),))
     try:
-        q = manager.Queue()
-        stop = manager.Event()
-        pool = cf.ProcessPoolExecutor(
-            max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_ignore_sigint
-        )
-        futures = {pool.submit(replay_one, task, q, stop): task.index for task in tasks}
+        if caught:
+            raise KeyboardInterrupt
+        with _held(caught):
+            q = manager.Queue()
+            stop = manager.Event()
+            pool = cf.ProcessPoolExecutor(
+                max_workers=min(workers, len(tasks)),
+                mp_context=ctx,
+                initializer=_child_init,
+                initargs=(os.getpid(),),
+            )
+            futures = {pool.submit(replay_one, task, q, stop): task.index for task in tasks}
         open_ = set(futures)  # not recorded yet
         try:
+            if caught:
+                raise KeyboardInterrupt
             while open_:
                 cf.wait(open_, timeout=_POLL_S, return_when=cf.FIRST_COMPLETED)
                 _drain(q, progress)
@@ -665,6 +779,103 @@ def _run_dask(tasks: list[SourceTask], scheduler: str, progress: _Progress, fini
         client.close()
 
 
+# --------------------------------------------------------------------------- process faults
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0  # another user's process exists; a silly pid does not
+    return True
+
+
+def _previous_run(out_root: Path) -> str:
+    """A note when batch.json says ``running`` for a process that is gone (killed batch).
+
+    Marks that record interrupted. Refuses (OutputError) while that process still runs on
+    this machine: two batches writing one folder would overwrite each other's record.
+    """
+    path = out_root / BATCH_FILE
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("state") != "running":
+        return ""
+    pid = data.get("pid")
+    here = data.get("host") == socket.gethostname()
+    if here and isinstance(pid, int) and pid != os.getpid() and _alive(pid):
+        raise OutputError(
+            f"another batch (process {pid}) is writing into {out_root}; wait for it to "
+            f"finish or stop it, or choose another --out folder (if none runs, delete {path})"
+        )
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        write_json(path, {**data, "state": "interrupted"})
+    who = f"process {pid}" if isinstance(pid, int) else "its process"
+    return (
+        f"the previous batch in {out_root} was interrupted ({who} ended without finishing); "
+        "finished sources are checked and kept, the rest run again"
+    )
+
+
+@contextlib.contextmanager
+def _held(caught: list[int]) -> Iterator[None]:
+    """Note Ctrl-C and SIGTERM in ``caught`` while a child process starts, for the caller
+    to act on after: interrupted halfway, multiprocessing's handshake prints a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        sig: signal.signal(sig, lambda signum, _f: caught.append(signum)) for sig in signals
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (a shell's kill, a scheduler's stop) stops the batch as Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _die_with(parent: int) -> None:
+    """In a worker: end when the batch process that started it ends, even by kill -9.
+
+    Linux delivers SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); everywhere a
+    thread also polls the parent pid, which changes when the parent is gone.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCH_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="posturecam-parent-watch", daemon=True).start()
+
+
 # --------------------------------------------------------------------------- the batch
 
 
@@ -697,8 +908,26 @@ def run_batch(
 
     ``make_estimator`` must be picklable for workers > 1 or Dask (``ModelRef``).
     A source that is missing, unreadable or fails is recorded and the others
-    run; KeyboardInterrupt stops the batch after recording what finished.
+    run; KeyboardInterrupt (and SIGTERM) stops the batch after recording what finished.
     """
+    with _sigterm_as_ctrl_c():
+        return _run_batch(
+            specs, out_root, make_estimator, options, model_info, workers, executor, scheduler,
+            progress,
+        )  # fmt: skip
+
+
+def _run_batch(
+    specs: Sequence[str] | str,
+    out_root: str | Path,
+    make_estimator: EstimatorFactory,
+    options: ReplayOptions,
+    model_info: dict[str, Any] | None,
+    workers: int,
+    executor: str,
+    scheduler: str | None,
+    progress: bool,
+) -> BatchResult:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise PosturecamError(f"--workers must be a whole number of at least 1, got {workers!r}")
     if executor not in EXECUTORS:
@@ -738,6 +967,8 @@ def run_batch(
 
     items = plan([s for _, s in pairs], root, specs=[spec for spec, _ in pairs])
     key = run_key(options, model_info or {})
+    previous = _previous_run(root)
+    notes = [previous] if previous else []
     claimed = _claimed(root)
     record = _Record(root, key, items, model_info)
     quiet = dataclasses.replace(options, progress=False)
@@ -747,10 +978,14 @@ def run_batch(
         if item.error:
             record.set(i, FAILED, item.error)
             continue
-        ours = (item.out_dir.name, _identity(item.source)) in claimed
-        verdict = _judge_folder(item, key, options.force, ours)
+        row = claimed.get((item.out_dir.name, _identity(item.source)))
+        verdict = _judge_folder(item, key, options.force, row)
+        if verdict.note:
+            notes.append(verdict.note)
+        if verdict.status == RESUMED:
+            remove_stale_temps(item.out_dir, _OWNED)  # a killed --force run's staging files
         if verdict.status != PENDING:
-            record.set(i, verdict.status, verdict.error, verdict.frames)
+            record.set(i, verdict.status, verdict.error, verdict.frames, files=verdict.files)
             continue
         expected, error = _expected_frames(item, options)
         if error:
@@ -762,17 +997,18 @@ def run_batch(
         info = model_info or {}
         tasks.append(SourceTask(i, item.source, out_dir, make_estimator, task_options, info, key))
 
-    record.write("running")
     total = None if any(t is None for t in totals) else sum(t or 0 for t in totals)
     bar = _Progress(total, progress, record)
 
     def finish(result: dict[str, Any]) -> None:
         i = result["index"]
-        record.set(i, result["status"], result["error"], result["frames"], result["wall_s"])
-        bar.end(i, result["status"], result["frames"])
+        status, files = result["status"], result.get("files") or {}
+        record.set(i, status, result["error"], result["frames"], result["wall_s"], files)
+        bar.end(i, status, result["frames"])
         record.write("running")
 
     try:
+        record.write("running")
         if not tasks:
             pass
         elif executor == "dask":
@@ -782,10 +1018,12 @@ def run_batch(
             _run_pool(tasks, workers, bar, finish)
         else:
             _run_serial(tasks, bar, finish)
-    except KeyboardInterrupt:
-        record.write("interrupted")
+    except BaseException:
+        with contextlib.suppress(OutputError):  # the error that stopped us says more
+            record.write("interrupted")
         raise
     finally:
         bar.close()
     record.write("finished")
-    return BatchResult(items=[dict(row) for row in record.rows], run_key=key)
+    rows = [dict(row) for row in record.rows]
+    return BatchResult(items=rows, run_key=key, notes=tuple(notes))

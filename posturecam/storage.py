@@ -6,12 +6,14 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 _TEMP_TRIES = 100
+_TEMP_HEX = 6  # bytes of randomness in a temporary name: ``.NAME.<12 hex>.tmp``
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
@@ -22,7 +24,7 @@ def _create_temp(path: Path) -> tuple[int, str]:
     by changing it, a race with other threads creating files. The kernel applies it here.
     """
     for _ in range(_TEMP_TRIES):
-        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(_TEMP_HEX)}.tmp")
         try:
             return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
         except FileExistsError:
@@ -50,6 +52,33 @@ def atomic_open(path: str | Path, mode: str = "w", newline: str | None = None) -
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _temp_pattern(name: str) -> re.Pattern[str]:
+    """Temporary names of ``name`` (also of a temporary file's own temporary file)."""
+    part = rf"\.[0-9a-f]{{{2 * _TEMP_HEX}}}\.tmp"
+    return re.compile(rf"\.+{re.escape(name)}{part}(?:{part})*")
+
+
+def remove_stale_temps(folder: str | Path, names: tuple[str, ...]) -> int:
+    """Remove temporary files a killed writer left beside ``names``; returns how many.
+
+    Only for folders with one writer at a time (a run folder): another process's
+    temporary file of the same name would be removed too.
+    """
+    patterns = [_temp_pattern(name) for name in names]
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    removed = 0
+    for entry in entries:
+        if entry.name.startswith(".") and any(p.fullmatch(entry.name) for p in patterns):
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 def write_json(path: str | Path, data: Any) -> None:
@@ -105,8 +134,9 @@ class StagedFiles:
     """New versions of several files in one folder, swapped in together.
 
     ``path(name)`` reserves a temporary file beside ``folder/name`` for a writer to
-    fill (replacing it, e.g. through ``atomic_open``); nothing the folder held before
-    changes until ``commit``. Leaving the ``with`` block without a commit (an error,
+    fill (replacing it, e.g. through ``atomic_open``), after removing ones a killed run
+    left (a run folder has one writer); nothing the folder held before changes until
+    ``commit``. Leaving the ``with`` block without a commit (an error,
     Ctrl-C) removes every temporary file. ``commit`` removes the old ``last`` file first,
     renames the others into place, then ``last``: a ``last`` file (a summary) that is
     present always describes files that are present.
@@ -126,6 +156,7 @@ class StagedFiles:
         if name in self._staged:
             raise ValueError(f"{name} is staged twice")
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(self.folder, (name,))
         fd, tmp = _create_temp(self.folder / name)
         os.close(fd)
         self._staged[name] = Path(tmp)

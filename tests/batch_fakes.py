@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from factories import front_pose
 
+from posturecam import storage
 from posturecam.types import Frame, Landmarks
 
 UPRIGHT_LEVEL = 200  # grey level of frames where the person sits upright
@@ -39,12 +40,31 @@ class PixelPose:
     interrupt_on: str = ""
     fail_on: str = ""
     hang_on: str = ""
+    hold_commit: str = ""  # a file: "commit PID" is appended, then the swap-in waits a minute
 
     def __call__(self, mode: str) -> PixelEstimator:
         if self.calls:
             with open(self.calls, "a", encoding="utf-8") as fh:
                 fh.write(f"{mode} {os.getpid()}\n")
+        if self.hold_commit:
+            _hold_commits(self.hold_commit)  # runs in the worker: patches that process
         return PixelEstimator(self)
+
+
+def _hold_commits(marker: str) -> None:
+    """Stop every run folder's swap-in with its new files staged: the 'writing' kill point."""
+    real = storage.StagedFiles.commit
+    if getattr(real, "held", False):
+        return
+
+    def commit(self, *args, **kwargs):
+        with open(marker, "a", encoding="utf-8") as fh:
+            fh.write(f"commit {os.getpid()}\n")
+        time.sleep(60)
+        return real(self, *args, **kwargs)
+
+    commit.held = True
+    storage.StagedFiles.commit = commit
 
 
 class PixelEstimator:
@@ -75,3 +95,40 @@ def calls_made(path: str) -> int:
         return 0
     with open(path, encoding="utf-8") as fh:
         return sum(1 for line in fh if line.strip())
+
+
+def main(argv: list[str]) -> int:
+    """A batch (or, with --single, one replay) in a child process, for kill tests.
+
+    ``python tests/batch_fakes.py OUT WORKERS HANG_ON HOLD_COMMIT CALLS SOURCE...``;
+    prints ``interrupted`` and exits 130 on Ctrl-C or SIGTERM.
+    """
+    from posturecam import batch
+    from posturecam.batch import run_batch
+    from posturecam.replay import ReplayOptions, replay
+    from posturecam.temporal import TemporalSettings
+
+    batch.STOP_GRACE_S = 1.0  # hung fakes: end them soon after SIGTERM
+    single = argv[:1] == ["--single"]
+    out, workers, hang_on, hold, calls, *sources = argv[1:] if single else argv
+    fake = PixelPose(calls=calls, hang_on=hang_on, hold_commit=hold)
+    fast = TemporalSettings(smoothing_s=0.5, drifting_s=1.0, persistence_s=3.0, recovery_s=1.0,
+                            cooldown_s=30.0, away_s=2.0, break_after_s=None)  # fmt: skip
+    options = ReplayOptions(baseline_seconds=3.0, temporal=fast, force=single)
+    info = {"variant": "fake", "path": "", "origin": "test"}
+    try:
+        if single:
+            replay(sources[0], out, fake, options, info, extra_summary={"run_key": "k"})
+        else:
+            run_batch(sources, out, fake, options, info, workers=int(workers), progress=False)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        return 130
+    print("finished", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
