@@ -45,7 +45,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 ENV_CONFIG = "POSTURECAM_CONFIG"
 ENV_HOME = "POSTURECAM_HOME"
 CONFIG_NAME = "config.toml"
-TABLES = ("judge", "temporal", "baseline", "monitor")
+MAX_SNOOZE_MINUTES = 24 * 60.0  # as `posturecam snooze` allows
+TABLES = ("judge", "temporal", "baseline", "monitor", "app")
+# The desktop app's own [app] table (its nudges): name -> default. The CLI checks it too, so a
+# file the app's settings dialog wrote is one `posturecam monitor` accepts.
+APP_KEYS: dict[str, bool] = {"glow": False, "sounds": False}
 
 
 class SettingsError(PosturecamError):
@@ -77,6 +81,11 @@ class MonitorSettings:
             value = getattr(self, name)
             if not _is_number(value) or not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"[monitor] {name} must be a number greater than 0, got {value!r}")
+        if self.snooze_minutes > MAX_SNOOZE_MINUTES:
+            raise ValueError(
+                f"[monitor] snooze_minutes must be more than 0 and at most {MAX_SNOOZE_MINUTES:g} "
+                f"(24 h), got {self.snooze_minutes!r}"
+            )
         if self.max_rate_hz < self.rate_hz:
             raise ValueError(
                 f"[monitor] max_rate_hz ({self.max_rate_hz}) must not be below "
@@ -120,15 +129,66 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def check_app_table(values: dict[str, Any]) -> dict[str, bool]:
+    """The [app] table with defaults filled in; the same check for the CLI and the app."""
+    unknown = set(values) - set(APP_KEYS)
+    if unknown:
+        raise SettingsError(f"unknown app setting(s) {sorted(unknown)}; known: {list(APP_KEYS)}")
+    for name, value in values.items():
+        if not isinstance(value, bool):
+            raise SettingsError(f"[app] {name} must be true or false, got {value!r}")
+    return {**APP_KEYS, **values}
+
+
+# What a number in these tables may be (the tables' own checks refuse the rest; a TOML
+# boolean is no number, though Python counts it as one).
+_RANGES = {
+    "temporal": ">= 0",
+    "baseline": ">= 0",
+    "judge.noise_k": ">= 0",
+    "judge.slouch_k": ">= 0",
+    "judge.floor": "> 0",
+    "judge.sensitivity": "> 0",
+    "judge.weights": ">= 0",
+}
+
+
+def _check_numbers(table: str, values: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Refuse booleans, text and inf/nan where a table holds numbers (or tables of them)."""
+    for key, value in values.items():
+        default = defaults.get(key)
+        if key not in defaults or isinstance(default, (bool, str)):
+            continue  # unknown keys and non-numbers: the table's own check
+        entries = value.items() if isinstance(default, dict) and isinstance(value, dict) else None
+        for name, item in entries or [(key, value)]:
+            if not (_is_number(item) and math.isfinite(item)):
+                where = key if entries is None else f"{key}.{name}"
+                allowed = _RANGES.get(f"{table}.{key}", _RANGES.get(table))
+                what = f"a finite number {allowed}" if allowed else "a finite number"
+                raise SettingsError(f"[{table}] {where} must be {what}, not {_shown(item)}")
+
+
+def _shown(value: Any) -> str:
+    """A value as the TOML file spells it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, (int, float, str)) else type(value).__name__
+
+
 def _parse(data: dict[str, Any]) -> Settings:
     unknown = set(data) - set(TABLES)
     if unknown:
         raise SettingsError(
             f"unknown table(s) {sorted(unknown)}; use [judge], [temporal], [baseline] and [monitor]"
+            " (and [app] for the desktop app)"
         )
     for table in TABLES:
         if table in data and not isinstance(data[table], dict):
             raise SettingsError(f"{table} must be a table ([{table}]), not a single value")
+    check_app_table(data.get("app", {}))
+    _check_numbers("judge", data.get("judge", {}), JudgeSettings().to_dict())
+    _check_numbers("temporal", data.get("temporal", {}), TemporalSettings().to_dict())
+    _check_numbers("baseline", data.get("baseline", {}), AdaptSettings().to_dict())
     try:
         judge = JudgeSettings.from_dict(data["judge"]) if "judge" in data else None
         temporal_data = dict(data.get("temporal", {}))
@@ -213,6 +273,11 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message includes "(at line N, column M)"
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise SettingsError(
+            f"settings file {path} nests arrays or tables too deeply to be a settings file; "
+            "write plain [table] sections of key = value lines"
+        ) from None
     return text, data
 
 

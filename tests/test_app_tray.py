@@ -211,3 +211,35 @@ def test_rest_of_the_day_stays_within_the_snooze_limit():
 
     now = time.time()
     assert 60 <= rest_of_day_s(now) <= control.MAX_DURATION_S
+
+
+def test_menu_opens_the_dashboard_and_settings_and_saving_restarts_the_session(app, tmp_path):
+    from posturecam.app.main import window_makers
+
+    save_profile()
+    captures: list = []
+    cfg_path = tmp_path / "config.toml"
+    controller = AppController(
+        fast_settings(),
+        fake_start_for(captures, RecordingNotifier(), [("up", 10)]),
+        tray_available=False,
+        on_quit=lambda: None,
+        windows=window_makers(cfg_path),
+    )
+    controller.start()
+    wait_until(lambda: controller.model.state == "upright", 10, "upright")
+    entries = {a.text(): a for a in controller.ui.menu.actions()}
+    entries["Dashboard…"].trigger()
+    assert controller.open_windows["dashboard"].isVisible()
+    entries["Settings…"].trigger()
+    dialog = controller.open_windows["settings"]
+    assert dialog.isVisible()
+    dialog.editors[("monitor", "rate_hz")].setValue(20.0)
+    dialog.editors[("monitor", "max_rate_hz")].setValue(20.0)
+    assert dialog.save()
+    wait_until(lambda: len(captures) == 2, 10, "the session restarted with the new settings")
+    assert controller.cfg.monitor.rate_hz == 20
+    entries["Guided setup…"].trigger()  # until it exists: said, not a dead entry
+    controller.quit()
+    wait_until(lambda: controller.worker is None, 10, "the worker to stop")
+    assert all(c.closed for c in captures)
