@@ -14,8 +14,16 @@ from typing import Any
 import numpy as np
 
 from posturecam.errors import ProfileError
-from posturecam.geometry import VIEWS
-from posturecam.judge import MAX_EXAMPLES, Baseline, JudgeSettings, MetricStats, Samples
+from posturecam.geometry import FRONT, VIEWS
+from posturecam.judge import (
+    DEFAULT_RULES,
+    EVIDENCE,
+    MAX_EXAMPLES,
+    Baseline,
+    JudgeSettings,
+    MetricStats,
+    Samples,
+)
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
@@ -23,6 +31,14 @@ SCHEMA = "posturecam.profile"
 VERSION = 2  # 2: example frames (upright, slouch, not_slouch) beside the statistics
 EXAMPLE_KINDS = ("upright", "slouch", "not_slouch")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_BYTES = 16 << 20  # a profile is statistics and at most MAX_EXAMPLES frames per kind
+# Every metric is a ratio, an angle in degrees or an offset in metres or body widths:
+# a calibrated value beyond this is damage (1e308 would make every frame slouched).
+MAX_METRIC = 1e3
+_RELATIVE = {e.metric for e in EVIDENCE.values() if e.relative} | {
+    r.metric for r in DEFAULT_RULES.values() if r.relative
+}
+_RECALIBRATE = "recalibrate with `posturecam calibrate --profile NAME`"
 
 
 def profile_path(name_or_path: str | Path) -> Path:
@@ -136,16 +152,11 @@ class Profile:
             view = data["view"]
             if view not in VIEWS:
                 raise ValueError(f"unknown view {view!r}")
-            metrics = {}
-            for k, s in data["metrics"].items():
-                stats = MetricStats(float(s["centre"]), float(s["spread"]), int(s["n"]))
-                if not (math.isfinite(stats.centre) and math.isfinite(stats.spread)):
-                    raise ValueError(f"metric {k} is not a finite number")
-                metrics[k] = stats
+            metrics = {str(k): _stats(str(k), s) for k, s in data["metrics"].items()}
             if not metrics:
                 raise ValueError("no metrics")
             w, h = data["image_size"]
-            return cls(
+            profile = cls(
                 name=str(data["name"]),
                 view=view,
                 metrics=metrics,
@@ -159,9 +170,42 @@ class Profile:
             )
         except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise ProfileError(
-                f"{where} is incomplete or damaged ({exc}); recalibrate with "
-                "`posturecam calibrate --profile NAME` (the file was left as it is)."
+                f"{where} is incomplete or damaged ({exc}); {_RECALIBRATE} "
+                "(the file was left as it is)."
             ) from exc
+        needed = _judged_by(profile)
+        if not needed & set(metrics):
+            raise ProfileError(
+                f"{where} holds no metric its judgement uses ({', '.join(sorted(needed))}), so "
+                f"it could never say slouched or upright; {_RECALIBRATE}."
+            )
+        return profile
+
+
+def _stats(metric: str, data: Any) -> MetricStats:
+    """One metric's calibration, refused when it could not judge a frame honestly."""
+    if not isinstance(data, dict) or isinstance(data.get("n"), bool):
+        raise ValueError(f"metric {metric} must be an object of centre, spread and n")
+    stats = MetricStats(float(data["centre"]), float(data["spread"]), int(data["n"]))
+    if not (math.isfinite(stats.centre) and math.isfinite(stats.spread)):
+        raise ValueError(f"metric {metric} is not a finite number")
+    if abs(stats.centre) > MAX_METRIC or not 0 <= stats.spread <= MAX_METRIC:
+        raise ValueError(
+            f"metric {metric} has centre {stats.centre:g} and spread {stats.spread:g}, far "
+            f"outside any posture (at most {MAX_METRIC:g})"
+        )
+    if metric in _RELATIVE and stats.centre == 0:
+        raise ValueError(f"metric {metric} has centre 0, so no frame can be compared with it")
+    if stats.n < 1:
+        raise ValueError(f"metric {metric} was measured on {stats.n} frames")
+    return stats
+
+
+def _judged_by(profile: Profile) -> set[str]:
+    """Metrics the profile's judgement reads: the weighted evidence (front), the slouch rules."""
+    if profile.view == FRONT:
+        return {m for m, w in profile.settings.weights.items() if w > 0}
+    return {r.metric for r in DEFAULT_RULES.values() if r.slouch and r.view == profile.view}
 
 
 def _examples(data: Any) -> dict[str, Samples]:
@@ -184,8 +228,8 @@ def _examples(data: Any) -> dict[str, Samples]:
             ):
                 raise ValueError(f"examples.{kind}.{metric} must hold numbers")
             arr = np.array([np.nan if v is None else v for v in values], float)
-            if np.isinf(arr).any():
-                raise ValueError(f"examples.{kind}.{metric} must be finite")
+            if (np.abs(arr) > MAX_METRIC).any():
+                raise ValueError(f"examples.{kind}.{metric} must be finite, at most {MAX_METRIC:g}")
             cols[str(metric)] = arr
         if len({len(v) for v in cols.values()}) > 1:
             raise ValueError(f"examples.{kind} columns differ in length")
@@ -201,7 +245,11 @@ def load(name_or_path: str | Path) -> Profile:
             f"{name_or_path}` or pass the path of a profile file."
         )
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES >> 20} MiB, far more than a profile holds")
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        data = None  # nested far deeper than a profile: not one
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ProfileError(
             f"profile {path} cannot be read ({exc}); it was left as it is. Recalibrate to "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ _LANDMARK_SHAPES = {
 }
 _STRINGS = ("name", "skip_reason")
 _AGAIN = "replay the source again to create it"
+# Bounds checked against the zip's declared sizes before anything is inflated: a member
+# may hold at most _PER_FRAME values of 8 bytes a frame (world landmarks, 33 x 3) or, for
+# the string blobs, _TEXT_PER_FRAME bytes, plus _SLACK for the .npy header.
+MAX_HEADER_BYTES = 16 << 20
+_PER_FRAME = NUM_LANDMARKS * 3
+_TEXT_PER_FRAME = 4096
+_SLACK = 1 << 16
 
 
 class RecordingError(PosturecamError):
@@ -165,13 +173,50 @@ def _damaged(path: Path, why: object) -> RecordingError:
     )
 
 
+def _member_bound(name: str, frames: int) -> int:
+    """The most bytes a member of a recording of ``frames`` frames can hold, uncompressed."""
+    if name == "header":
+        return MAX_HEADER_BYTES
+    per_frame = _TEXT_PER_FRAME if name.endswith(".blob") else 8 * _PER_FRAME
+    return _SLACK + (frames + 1) * per_frame
+
+
+def _check_member(path: Path, npz: Any, name: str, frames: int) -> None:
+    """Refuse a member whose declared size, or whose array, is larger than the frames allow.
+
+    Checked on the zip's directory and the .npy header, before a byte is inflated, so a
+    small file cannot claim gigabytes of memory.
+    """
+    info = npz.zip.getinfo(f"{name}.npy")
+    bound = _member_bound(name, frames)
+    if info.file_size > bound:
+        raise _damaged(
+            path, f"{name} declares {info.file_size} bytes, more than {frames} frames hold"
+        )
+    with npz.zip.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        read = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _order, dtype = read(fh)
+    size = math.prod(shape) * dtype.itemsize
+    if dtype.hasobject or size > info.file_size:
+        raise _damaged(path, f"{name} declares more data than it holds")
+
+
 def _read_header(path: Path, npz: Any) -> dict[str, Any]:
     if "header" not in npz.files:
         raise RecordingError(
             f"{path} is not a posturecam landmark recording (no header); "
             f"pass a {FILENAME} written by posturecam replay, or {_AGAIN}."
         )
-    header = json.loads(npz["header"].tobytes().decode("utf-8"))
+    _check_member(path, npz, "header", 0)
+    try:
+        header = json.loads(npz["header"].tobytes().decode("utf-8"))
+    except RecursionError:
+        raise _damaged(path, "its header is nested far too deeply") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         found = header.get("format") if isinstance(header, dict) else None
         raise RecordingError(
@@ -191,6 +236,8 @@ def _read_header(path: Path, npz: Any) -> dict[str, Any]:
         raise _damaged(path, f"invalid frame count {frames!r}")
     if not isinstance(header.get("meta"), dict):
         raise _damaged(path, "metadata is not an object")
+    for name in npz.files:
+        _check_member(path, npz, name, frames)
     return header
 
 
@@ -223,9 +270,16 @@ def _read_log(path: Path, npz: Any, n: int) -> LandmarkLog:
         },
         detected=get("detected", (n,), "b"),
     )
+    t_s = get("t_s", (n,), "f").astype(float)
+    if not np.isfinite(t_s).all():
+        raise _damaged(path, f"frame {int(np.argmin(np.isfinite(t_s)))} has no valid timestamp")
+    if (np.diff(t_s) < 0).any():
+        raise _damaged(
+            path, f"timestamps go backwards at frame {int(np.argmax(np.diff(t_s) < 0)) + 1}"
+        )
     return LandmarkLog(
         frame=get("frame", (n,), "iu").astype(int),
-        t_s=get("t_s", (n,), "f").astype(float),
+        t_s=t_s,
         name=strings["name"],
         skip_reason=strings["skip_reason"],
         width=get("width", (n,), "iu").astype(int),
