@@ -8,10 +8,12 @@ ROC AUC, for
 
 - ``defaults``: the shipped JudgeSettings;
 - ``loso``: leave-one-subject-out. Every constant chosen by looking at data
-  (which metrics the slouch evidence combines, their weights, how they
-  combine (mean or min), slouch_k) is
-  re-chosen here on the other subjects only, from a fixed candidate grid, by
-  the mean balanced accuracy over those subjects;
+  (slouch_k and the one-point cap) is re-chosen here on the other subjects
+  only, from a fixed candidate grid, by the mean balanced accuracy over those
+  subjects. The metrics the evidence combines are fixed by the shipped defaults,
+  from first principles (see judge.DEFAULT_WEIGHTS);
+- ``loso_metrics``: the same, but the metrics, their weights and how they
+  combine are re-chosen too (the data, not the principle, picks them);
 - ``two_point``: defaults plus a two-point calibration (the first 10 bad
   photos by natural order as the person's slouch examples; the 20 calibration
   photos are not scored).
@@ -21,7 +23,7 @@ which keeps a landmark recording); judgement then runs in this process with
 the package's own functions, exactly as `posturecam rescore` does. The noise
 floor is measured, not tuned: three times the frame-to-frame noise of the
 combined evidence on S4's good clip replayed as video. Last line: one JSON
-object keyed by subject (defaults), plus "loso", "two_point" and "side".
+object keyed by subject (defaults), plus "loso", "loso_metrics", "two_point" and "side".
 
     python benchmarks/evaluate.py [--datasets ../shared/datasets] [--model PATH]
 """
@@ -66,6 +68,7 @@ WEIGHT_SETS: list[dict[str, float]] = [
     {"ear_height": 1.0, "neck_height": 0.5},
 ]
 SLOUCH_KS = (2.0, 3.0, 4.0, 5.0, 6.0)
+CAPS = (0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 COMBINES = ("mean", "min")
 CANDIDATE_METRICS = (
     "head_height",
@@ -172,11 +175,16 @@ class Subject:
         return roc_auc(self.bad[self.test], -v if metric in WORSE_WHEN_LOWER else v)
 
 
-def candidates(floor: float) -> list[JudgeSettings]:
+def candidates(defaults: JudgeSettings, metrics: bool) -> list[JudgeSettings]:
+    """The grid: slouch_k x cap, and with ``metrics`` also every weight set and combine."""
+    shapes = (
+        [(w, c) for w in WEIGHT_SETS for c in COMBINES if len(w) > 1 or c == "mean"]
+        if metrics
+        else [(defaults.weights, defaults.combine)]
+    )
     return [
-        JudgeSettings(slouch_k=k, weights=w, floor=floor, combine=c)
-        for w, k, c in itertools.product(WEIGHT_SETS, SLOUCH_KS, COMBINES)
-        if len(w) > 1 or c == "mean"  # one metric: "min" is the same rule
+        replace(defaults, slouch_k=k, cap=cap, weights=w, combine=c)
+        for (w, c), k, cap in itertools.product(shapes, SLOUCH_KS, CAPS)
     ]
 
 
@@ -198,7 +206,7 @@ def measured_noise(log, settings: JudgeSettings) -> float:
     """
     table = measure(log, FRONT)
     centres = {m: float(np.nanmedian(table[m])) for m in settings.weights}
-    ev = slouch_evidence(table.values, centres, settings.weights)
+    ev = slouch_evidence(table.values, centres, settings.weights, settings.combine)
     d2 = np.diff(ev[np.isfinite(ev)], 2)
     return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6))
 
@@ -269,7 +277,7 @@ def rounded(results: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]
 
 def describe(s: JudgeSettings) -> str:
     weights = "+".join(f"{w:g}*{m}" for m, w in s.weights.items())
-    return f"{s.combine}({weights}), slouch_k={s.slouch_k:g}, floor={s.floor:.3f}"
+    return f"{s.combine}({weights}), slouch_k={s.slouch_k:g}, cap={s.cap:g}, floor={s.floor:.3f}"
 
 
 def main() -> None:
@@ -298,25 +306,28 @@ def main() -> None:
     for m in CANDIDATE_METRICS:
         print(f"{m:16}" + "".join(f"{s.metric_auc(m):8.3f}" for s in subjects.values()))
 
-    grid = candidates(defaults.floor)
     results = {n: s.score(defaults) for n, s in subjects.items()}
-    loso, chosen = {}, {}
-    for name, held_out in subjects.items():
-        pick = choose([s for n, s in subjects.items() if n != name], grid)
-        chosen[name] = describe(pick)
-        loso[name] = held_out.score(pick)
-    on_all = choose(list(subjects.values()), grid)
     two_point = {n: s.score(defaults, two_point=True) for n, s in subjects.items()}
-
     print()
     for line in table_lines(f"defaults ({describe(defaults)}):", results):
         print(line)
-    print()
-    for line in table_lines("leave-one-subject-out (settings chosen without the subject):", loso):
-        print(line)
-    for name, text in chosen.items():
-        print(f"  {name} scored with: {text}")
-    print(f"  chosen on all subjects: {describe(on_all)}")
+    loso = {}
+    for key, metrics, title in (
+        ("loso", False, "slouch_k and cap chosen without the subject; metrics as shipped"),
+        ("loso_metrics", True, "metrics, weights, combine, slouch_k, cap chosen without it"),
+    ):
+        grid = candidates(defaults, metrics)
+        loso[key], chosen = {}, {}
+        for name, held_out in subjects.items():
+            pick = choose([s for n, s in subjects.items() if n != name], grid)
+            chosen[name] = describe(pick)
+            loso[key][name] = held_out.score(pick)
+        print()
+        for line in table_lines(f"leave-one-subject-out ({title}):", loso[key]):
+            print(line)
+        for name, text in chosen.items():
+            print(f"  {name} scored with: {text}")
+        print(f"  chosen on all subjects: {describe(choose(list(subjects.values()), grid))}")
     print()
     for line in table_lines("two-point calibration (10 upright + 10 slouched photos):", two_point):
         print(line)
@@ -327,7 +338,8 @@ def main() -> None:
     for k, v in side["verdicts"].items():
         print(f"  {k}: {v}")
     summary: dict = rounded(results)
-    summary["loso"] = rounded(loso)
+    summary["loso"] = rounded(loso["loso"])
+    summary["loso_metrics"] = rounded(loso["loso_metrics"])
     summary["two_point"] = rounded(two_point)
     summary["side"] = {k: side[k] for k in ("hunchback_all_slouched", "straight_none_slouched")}
     summary["noise_floor"] = round(3 * noise, 4)

@@ -213,7 +213,11 @@ def add_slouch(profile: Profile, log: LandmarkLog, stills: bool = False) -> Prof
     spread = upright_spread(profile.baseline(), settings)
     distinct = max(settings.floor, DISTINCT_K * (spread if np.isfinite(spread) else 0.0))
     base = with_slouch.baseline()
-    ev = slouch_evidence(samples, base.centres(), settings.weights) if samples else np.array([])
+    ev = (
+        slouch_evidence(samples, base.centres(), settings.weights, settings.combine)
+        if samples
+        else np.array([])
+    )
     ev = ev[np.isfinite(ev)]
     if ev.size == 0:
         raise CalibrationError(

@@ -193,16 +193,19 @@ def baseline_bands(baseline: dict[str, Any] | None) -> dict[str, Band]:
         ) from None
     bands: dict[str, Band] = {}
     slouch = (baseline.get("limits") or {}).get("slouch_evidence")
-    for issue, rule in DEFAULT_RULES.items():
+    # The combined evidence has a band per metric when each metric must cross its
+    # own ("min", or a single metric); a weighted mean of several has none.
+    used = [m for m, w in settings.weights.items() if w > 0 and m in stats]
+    banded = isinstance(slouch, (int, float)) and (len(used) == 1 or settings.combine == "min")
+    rules = [(i, r) for i, r in DEFAULT_RULES.items() if i != FRONT_SLOUCH]
+    for metric in used if banded else []:
+        ev = EVIDENCE[metric]
+        rule = replace(
+            DEFAULT_RULES[FRONT_SLOUCH], metric=metric, direction=ev.direction, relative=ev.relative
+        )
+        rules.append((FRONT_SLOUCH, rule))
+    for issue, rule in rules:
         metric = rule.metric
-        if issue == FRONT_SLOUCH:
-            # The combined evidence has one metric's band only when it uses one metric.
-            used = [m for m, w in settings.weights.items() if w > 0]
-            if len(used) != 1 or not isinstance(slouch, (int, float)):
-                continue
-            metric = used[0]
-            ev = EVIDENCE[metric]
-            rule = replace(rule, metric=metric, direction=ev.direction, relative=ev.relative)
         if rule.view != baseline.get("view") or metric not in stats:
             continue
         centre, spread = stats[metric]

@@ -10,7 +10,7 @@ from posturecam.types import LM, NUM_LANDMARKS, Frame, Landmarks
 
 
 def front_pose(
-    neck_height: float = 0.55,
+    neck_height: float | None = None,
     nose_height: float = 0.75,
     shoulder_width: float = 200.0,
     ear_ratio: float = 0.7,
@@ -22,7 +22,14 @@ def front_pose(
     rng: np.random.Generator | None = None,
     visibility: float = 0.99,
 ) -> Landmarks:
-    """A person facing the camera, built from the metrics we expect to read back."""
+    """A person facing the camera, built from the metrics we expect to read back.
+
+    Without ``neck_height`` the ears follow the nose (0.55 at the upright 0.75):
+    a lower nose is the whole head sinking, as in a slump. Pass ``neck_height``
+    to move the nose alone (a glance down).
+    """
+    if neck_height is None:
+        neck_height = 0.55 * nose_height / 0.75
     cx, cy = center
     w = shoulder_width
     xy = np.zeros((NUM_LANDMARKS, 2))

@@ -12,6 +12,7 @@ from posturecam.calibration import MAX_STEADY_SPREAD, make_baseline, robust_stat
 from posturecam.errors import CalibrationError
 from posturecam.geometry import FRONT, SIDE, MetricTable, compute_metrics
 from posturecam.judge import (
+    DEFAULT_CAP,
     DEFAULT_FLOOR,
     DEFAULT_RULES,
     DEFAULT_SLOUCH_K,
@@ -23,6 +24,7 @@ from posturecam.judge import (
     issue_names,
     judge,
     limits,
+    slouch_evidence,
 )
 from posturecam.temporal import TemporalSettings, follow
 from posturecam.types import LM, LandmarkBatch, Landmarks
@@ -260,7 +262,7 @@ def test_frames_without_person_or_visibility_are_undecided(front_baseline):
         Landmarks.empty((640, 480)),
         front_pose(visibility=0.2),
         with_visibility(front_pose(), (LM.LEFT_EAR, LM.RIGHT_EAR), 0.1),
-        with_visibility(front_pose(nose_height=NOSE * 0.6), (LM.NOSE,), 0.1),
+        with_visibility(front_pose(neck_height=0.55, nose_height=NOSE * 0.6), (LM.NOSE,), 0.1),
         front_pose(nose_height=NOSE * 0.6),
     ]
     metrics = table(poses, view=FRONT)
@@ -313,15 +315,35 @@ def test_threshold_widens_with_a_noisy_baseline():
 
 
 def test_noisy_baseline_tolerates_more_than_a_steady_one():
-    metrics = table([front_pose(nose_height=NOSE * 0.75)], view=FRONT)
+    metrics = table([front_pose(nose_height=NOSE * 0.92)], view=FRONT)
     steady = {"head_height": MetricStats(HEAD, 0.0, 100)}
-    noisy = {"head_height": MetricStats(HEAD, 0.1 * HEAD, 100)}  # threshold 0.3
+    noisy = {"head_height": MetricStats(HEAD, 0.02 * HEAD, 100)}
     assert judge(metrics, steady, FRONT).slouched[0] == 1.0
     assert judge(metrics, noisy, FRONT).slouched[0] == 0.0
-    # Evidence 0.25 / unit 0.3; threshold slouch_k x spread (0.1 / unit 0.3).
+    # Evidence 0.08 / unit 0.3; threshold slouch_k x spread (0.02 / unit 0.3), under the cap.
     unit, k = EVIDENCE["head_height"].unit, JudgeSettings().slouch_k
-    severity = (0.25 / unit) / (k * 0.1 / unit)
+    severity = (0.08 / unit) / (k * 0.02 / unit)
     assert judge(metrics, noisy, FRONT).score[0] == pytest.approx(100 * (1 - severity / 2))
+
+
+def test_a_restless_calibration_cannot_hide_a_clear_slump():
+    """However wide the calibration spread, the one-point threshold stops at ``cap``."""
+    metrics = table([front_pose(nose_height=NOSE * 0.75)], view=FRONT)
+    restless = {"head_height": MetricStats(HEAD, 0.1 * HEAD, 100)}  # 5 spreads: 1.67 units
+    verdict = judge(metrics, restless, FRONT)
+    assert verdict.limit == pytest.approx(JudgeSettings().cap)
+    assert verdict.slouched[0] == 1.0
+    uncapped = JudgeSettings(cap=10.0)
+    assert judge(metrics, restless, FRONT, uncapped).slouched[0] == 0.0
+
+
+def test_min_needs_every_metric_of_the_evidence():
+    """With "min", a frame missing one metric cannot show that both agree: undecided."""
+    values = {"ear_height": np.array([0.5, np.nan]), "head_height": np.array([np.nan, 0.5])}
+    centres = {"ear_height": 0.6, "head_height": 0.8}
+    w = {"ear_height": 1.0, "head_height": 1.0}
+    assert np.isnan(slouch_evidence(values, centres, w, "min")).all()
+    assert np.isfinite(slouch_evidence(values, centres, w, "mean")[0])
 
 
 def test_sensitivity_tightens_and_loosens():
@@ -364,7 +386,8 @@ def test_settings_round_trip():
         "weights": dict(DEFAULT_WEIGHTS),
         "floor": DEFAULT_FLOOR,
         "slouch_k": DEFAULT_SLOUCH_K,
-        "combine": "mean",
+        "combine": "min",
+        "cap": DEFAULT_CAP,
     }
     assert JudgeSettings.from_dict(d) == s
     assert JudgeSettings.from_dict({}) == JudgeSettings()
@@ -527,3 +550,17 @@ def test_issue_names_follow_rule_order_and_skip_undecided():
         "head_drop;leaning_in",
     ]
     assert issue_names({}, 3).tolist() == ["", "", ""]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"cap": 0.01}, "cap must be a number >= floor"),
+        ({"cap": float("nan")}, "cap must be"),
+        ({"floor": 0.0}, "floor must be a number > 0"),
+        ({"combine": "max"}, "combine must be one of"),
+    ],
+)
+def test_bad_evidence_settings_are_refused(data, message):
+    with pytest.raises(ValueError, match=message):
+        JudgeSettings.from_dict(data)

@@ -159,9 +159,9 @@ def times(events: list[dict], kind: str) -> list[float]:
 
 
 def person(seed: int) -> LandmarkLog:
-    """Ordinary movements, one strong and one subtle slouch (3 min each)."""
+    """Ordinary movements, one strong and one moderate slouch (3 min each)."""
     who = sim.Person.sample(np.random.default_rng(1))  # the benchmark's person
-    plans = [sim.SlouchPlan(250.0, 0.20), sim.SlouchPlan(750.0, 0.05)]
+    plans = [sim.SlouchPlan(250.0, 0.20), sim.SlouchPlan(750.0, 0.12)]
     return sim.simulate(DURATION_S, seed, person=who, slouches=plans).log
 
 

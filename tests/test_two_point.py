@@ -34,7 +34,8 @@ def test_ears_tell_a_glance_down_from_a_slump():
     """A glance drops the nose, a slump drops the ears: ear evidence sees only the slump."""
     base = metrics_of([front_pose()])
     centres = {m: float(base[m][0]) for m in ("ear_height", "head_height")}
-    glance = metrics_of([front_pose(nose_height=0.75 * 0.7)])  # nose down 30%, ears level
+    # Nose down 30%, ears level.
+    glance = metrics_of([front_pose(neck_height=0.55, nose_height=0.75 * 0.7)])
     slump = metrics_of([front_pose(neck_height=0.55 * 0.8, nose_height=0.75 * 0.8)])
     ears = {"ear_height": 1.0}
     nose = {"head_height": 1.0}
