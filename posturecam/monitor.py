@@ -424,6 +424,7 @@ class Monitor:
             }
             if self.log is not None and self.session_id is not None:
                 self.log.end_session(self.session_id, self.wall(), summary["end_reason"], summary)
+                self._log_notice()
             self.status.message(summary_text(self.totals, duration))
         return summary
 
@@ -545,6 +546,7 @@ class Monitor:
         if self.log is not None and self.session_id is not None:
             data = {k: v for k, v in event.items() if k not in ("t_s", "type")}
             self.log.add_event(self.session_id, self.wall(), t_s, event["type"], data)
+            self._log_notice()
         if event["type"] == "alert":
             self.totals.alerts += 1
         message = event.get("message")
@@ -556,6 +558,14 @@ class Monitor:
                 self.notifier.notify(title, body)
             else:
                 self.status.message(f"{title}: {body}")
+
+    def _log_notice(self) -> None:
+        """Say once that the session log cannot be written (a full disk), and when it can."""
+        assert self.log is not None
+        notice = self.log.notice()
+        if notice is not None:
+            self.status.message(notice)
+            self._tell("log", message=notice)
 
     def _sample(
         self, t_s: float | None, state: str, score: float, present: bool | None, issues: str
@@ -583,6 +593,7 @@ class Monitor:
             present,
             issues,
         )
+        self._log_notice()
 
     def _handle_key(self, command: str | None) -> None:
         if command is None:

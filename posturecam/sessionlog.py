@@ -18,6 +18,7 @@ import contextlib
 import json
 import math
 import sqlite3
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -90,6 +91,11 @@ FROM samples
 
 
 MAX_HISTORY_DAYS = 3660  # about 10 years; far beyond it the calendar itself runs out
+# Rows kept in memory while the log cannot be written (a full disk): two hours at one a
+# second, about 1 MB; beyond that the oldest go, so an all-day monitor stays small.
+MAX_PENDING = 7200
+# What a full or failing disk raises; other sqlite3 errors are bugs or a damaged file.
+_TRANSIENT = (sqlite3.OperationalError, OSError)
 
 
 class SessionLogError(PosturecamError):
@@ -140,6 +146,11 @@ class SessionLog:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        # Samples and events not written yet (the disk was full): retried with the next row.
+        self._pending: deque[tuple[str, tuple]] = deque(maxlen=MAX_PENDING)
+        self._dropped = 0
+        self._failing = False
+        self._notices: deque[str] = deque()
 
     # ------------------------------------------------------------------ opening
 
@@ -240,37 +251,91 @@ class SessionLog:
         """One row (the monitor writes one a second), committed before returning."""
         if state not in STATES:
             raise ValueError(f"unknown sample state {state!r}; expected one of {STATES}")
-        with self._writing("record a sample"):
-            self._conn.execute(
-                "INSERT INTO samples (session_id, at, t_s, dt_s, state, score, present, issues) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session_id,
-                    float(at),
-                    _real(t_s),
-                    _real(dt_s) or 0.0,
-                    state,
-                    _real(score),
-                    None if present is None else int(bool(present)),
-                    issues,
-                ),
-            )
+        self._add(
+            "INSERT INTO samples (session_id, at, t_s, dt_s, state, score, present, issues) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                session_id,
+                float(at),
+                _real(t_s),
+                _real(dt_s) or 0.0,
+                state,
+                _real(score),
+                None if present is None else int(bool(present)),
+                issues,
+            ),
+            "record a sample",
+        )
 
     def add_event(
         self, session_id: int, at: float, t_s: float | None, type: str, data: dict
     ) -> None:
         """One event (alert, break, away, back, ...), committed before returning."""
-        with self._writing("record an event"):
-            self._conn.execute(
-                "INSERT INTO events (session_id, at, t_s, type, data) VALUES (?, ?, ?, ?, ?)",
-                (session_id, float(at), _real(t_s), type, json.dumps(data, default=str)),
-            )
+        self._add(
+            "INSERT INTO events (session_id, at, t_s, type, data) VALUES (?, ?, ?, ?, ?)",
+            (session_id, float(at), _real(t_s), type, json.dumps(data, default=str)),
+            "record an event",
+        )
 
     def end_session(self, session_id: int, ended_at: float, reason: str, summary: dict) -> None:
-        with self._writing("end the session"):
-            self._conn.execute(
-                "UPDATE sessions SET ended_at = ?, end_reason = ?, summary = ? WHERE id = ?",
-                (float(ended_at), reason, json.dumps(summary, default=str), session_id),
+        """Close the session; if the disk is still full it stays open (the next start closes
+        it as killed) and ``notice`` says so."""
+        row = (float(ended_at), reason, json.dumps(summary, default=str), session_id)
+        self._add(
+            "UPDATE sessions SET ended_at = ?, end_reason = ?, summary = ? WHERE id = ?",
+            row,
+            "end the session",
+        )
+        if self._pending:
+            self._notices.append(
+                f"session log: {len(self._pending)} row(s) of this session could not be "
+                f"written to {self.path}; free some disk space (the next start closes it)"
+            )
+
+    def notice(self) -> str | None:
+        """A line for the user, once, when logging stops (disk full) or starts again."""
+        return self._notices.popleft() if self._notices else None
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting in memory for the disk to have room."""
+        return len(self._pending)
+
+    def _add(self, sql: str, params: tuple, what: str) -> None:
+        """Write this row and any kept ones in one transaction; keep them if the disk fails.
+
+        A full disk must not end an all-day monitor: the rows wait (at most MAX_PENDING,
+        oldest dropped first) and go in with a later write once there is room.
+        """
+        if len(self._pending) == MAX_PENDING:
+            self._dropped += 1
+        self._pending.append((sql, params))
+        try:
+            with self._writing(what), _transaction(self._conn, "BEGIN IMMEDIATE"):
+                for statement, values in self._pending:
+                    self._conn.execute(statement, values)
+        except SessionLogError as exc:
+            if not isinstance(exc.__cause__, _TRANSIENT):
+                self._pending.clear()  # not the disk: a retry would fail the same way
+                raise
+            self._failed(exc.__cause__)
+            return
+        except OSError as exc:
+            self._failed(exc)
+            return
+        kept, dropped = len(self._pending), self._dropped
+        self._pending.clear()
+        if self._failing:
+            self._failing, self._dropped = False, 0
+            lost = f", {dropped} older one(s) dropped" if dropped else ""
+            self._notices.append(f"session log: writing again ({kept} kept row(s) written{lost})")
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self._failing:
+            self._failing = True
+            self._notices.append(
+                f"session log: cannot write {self.path} ({exc}); still watching, and the "
+                "log catches up when there is room again (free some disk space)"
             )
 
     # ------------------------------------------------------------------ reading
@@ -354,10 +419,12 @@ def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[Non
     conn.execute(begin)
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _create(conn: sqlite3.Connection) -> None:
