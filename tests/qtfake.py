@@ -15,7 +15,7 @@ from posturecam.types import Frame
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-IMG = np.zeros((480, 640, 3), np.uint8)
+IMG = np.full((480, 640, 3), 128, np.uint8)  # mid grey: not "too dark"
 
 
 def qapp():
@@ -63,6 +63,7 @@ class LoopingCapture:
         self.running = False
         self._health = Health(OK, "ok")
         self._lock = threading.Lock()
+        self.override: str | None = None  # a test switches the pose live ("down")
 
     def start(self) -> None:
         with self._lock:
@@ -88,7 +89,7 @@ class LoopingCapture:
         if self.index >= len(self.names) and self.then_end:
             self._health = Health(ENDED, "video finished")
             return None
-        name = self.names[min(self.index, len(self.names) - 1)]
+        name = self.override or self.names[min(self.index, len(self.names) - 1)]
         frame = Frame(IMG, self.index * self.step_s, self.index, name)
         self.index += 1
         time.sleep(0.001)

@@ -243,3 +243,42 @@ def test_menu_opens_the_dashboard_and_settings_and_saving_restarts_the_session(a
     controller.quit()
     wait_until(lambda: controller.worker is None, 10, "the worker to stop")
     assert all(c.closed for c in captures)
+
+
+def test_first_run_opens_the_setup_then_watches_with_its_profile(app, tmp_path):
+    from factories import FakePose
+    from qtfake import LoopingCapture, posture
+
+    from posturecam.app.setup import RESULT, SetupWindow
+
+    captures: list = []
+    cfg_path = tmp_path / "config.toml"
+
+    def setup_window(c):
+        return SetupWindow(c.cfg, cfg_path, lambda s: LoopingCapture([("up", 10_000)]),
+                           lambda: FakePose(posture), cameras=lambda s: [s], countdown_s=0,
+                           tick_ms=10, calibration_s=3.0, on_done=c.setup_done)  # fmt: skip
+
+    controller = AppController(
+        fast_settings(),
+        fake_start_for(captures, RecordingNotifier(), [("up", 10)]),
+        tray_available=False,
+        on_quit=lambda: None,
+        windows={"setup": setup_window},
+    )
+    controller.start(setup=True)
+    window = controller.open_windows["setup"]
+    assert controller.worker is None and controller.model.state == "calibrating"
+    wait_until(lambda: window.worker is not None and window.view.image is not None, 10)
+    window.calibrate_button.click()
+    wait_until(lambda: window.phase == RESULT, 15, "the setup's calibration")
+    window.done_button.click()
+    wait_until(lambda: controller.model.state == "upright", 10, "watching after the setup")
+    assert len(captures) == 1
+    controller.open_setup()  # from the menu while watching: the session ends first
+    wait_until(lambda: controller.open_windows["setup"] is not window, 10, "a new setup")
+    assert captures[0].closed and controller.worker is None
+    controller.open_windows["setup"].close()
+    wait_until(lambda: len(captures) == 2, 10, "watching again")
+    controller.quit()
+    wait_until(lambda: controller.worker is None, 10)

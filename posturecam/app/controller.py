@@ -62,6 +62,7 @@ class AppController(QObject):
         on_quit: Callable[[], Any] | None = None,
         windows: dict[str, Callable[[AppController], QWidget]] | None = None,
         listeners: list[Callable[[str, dict], Any]] | None = None,
+        reload: Callable[[], Settings] | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -75,6 +76,8 @@ class AppController(QObject):
         self.quitting = False
         self.errors: list[str] = []
         self._restart = False
+        self._then: Callable[[], Any] | None = None  # run once the worker has stopped
+        self.reload = reload  # settings as the file says now (after the setup wrote it)
         self.started_at = time.monotonic()
         self.ui = TrayUI(
             self.model,
@@ -87,7 +90,7 @@ class AppController(QObject):
                 feedback=self.feedback,
                 dashboard=lambda: self.open_window("dashboard"),
                 settings=lambda: self.open_window("settings"),
-                setup=lambda: self.open_window("setup"),
+                setup=self.open_setup,
                 quit=self.quit,
                 profiles=profile_names,
                 control=control.read,
@@ -98,9 +101,13 @@ class AppController(QObject):
 
     # ------------------------------------------------------------------ sessions
 
-    def start(self) -> None:
+    def start(self, setup: bool = False) -> None:
+        """Show the tray and start watching; with ``setup``, the guided setup comes first."""
         self.ui.show()
-        self._start_worker()
+        if setup and "setup" in self.windows:
+            self._show_setup()
+        else:
+            self._start_worker()
 
     def _start_worker(self) -> None:
         worker = MonitorWorker(self.start_for(self.cfg))
@@ -126,6 +133,9 @@ class AppController(QObject):
             worker.deleteLater()
         if self.quitting:
             self._done()
+        elif self._then is not None:
+            then, self._then = self._then, None
+            then()
         elif self._restart:
             self._restart = False
             self._start_worker()
@@ -184,6 +194,43 @@ class AppController(QObject):
         window.raise_()
         window.activateWindow()
         return window
+
+    def open_setup(self) -> None:
+        """The setup needs the camera: the monitor's session ends first, and restarts after."""
+        if "setup" not in self.windows:
+            self.ui.say("posturecam", "the guided setup is not available in this version")
+            return
+        window = self.open_windows.get("setup")
+        if window is not None and window.isVisible():
+            window.raise_()
+            return
+        if self.worker is not None:
+            self._then = self._show_setup
+            self.worker.stop("setup")
+        else:
+            self._show_setup()
+
+    def _show_setup(self) -> None:
+        self.model.state, self.model.detail = "calibrating", "guided setup"
+        self.ui.refresh()
+        window = self.windows["setup"](self)
+        self.open_windows["setup"] = window
+        window.show()
+
+    def setup_done(self, _profile: Any = None) -> None:
+        """The setup window closed: watch again, with what it saved."""
+        if self.quitting or self.worker is not None:
+            return
+        if self.reload is not None:
+            try:
+                new = self.reload()
+                self.cfg = replace(
+                    new, monitor=new.monitor.updated(profile=self.cfg.monitor.profile)
+                )
+            except PosturecamError as exc:
+                self.ui.say("posturecam settings", str(exc))
+        self.model.state, self.model.detail = "starting", ""
+        self._start_worker()
 
     def quit(self) -> None:
         """Stop the monitor like Ctrl-C (camera released, session closed), then leave."""

@@ -20,7 +20,8 @@ from posturecam.app.controller import AppController
 from posturecam.app.tray import NO_TRAY
 from posturecam.app.worker import StartMonitor
 from posturecam.model import ResolvedModel
-from posturecam.settings import Settings
+from posturecam.profiles import profile_path
+from posturecam.settings import Settings, load_user
 
 
 def real_monitor(resolved: ResolvedModel) -> Callable[[Settings], StartMonitor]:
@@ -42,9 +43,24 @@ def real_monitor(resolved: ResolvedModel) -> Callable[[Settings], StartMonitor]:
     return start_for
 
 
-def window_makers(cfg_path: Path) -> dict[str, Callable[[AppController], QWidget]]:
+def window_makers(
+    cfg_path: Path, resolved: ResolvedModel | None = None
+) -> dict[str, Callable[[AppController], QWidget]]:
     """The windows the tray opens, by name; each made on first use."""
     makers: dict[str, Callable[[AppController], QWidget]] = {}
+    if resolved is not None:
+        from posturecam.app.setup import SetupWindow
+        from posturecam.capture import open_live
+        from posturecam.pose import VIDEO, MediaPipePose
+
+        makers["setup"] = lambda c: SetupWindow(
+            c.cfg,
+            cfg_path,
+            open_live,
+            lambda: MediaPipePose(resolved.path, VIDEO),
+            model_variant=resolved.variant,
+            on_done=c.setup_done,
+        )
     try:
         from posturecam.app.dashboard import DashboardWindow
 
@@ -77,7 +93,8 @@ def run_gui(
         real_monitor(resolved),
         tray_available=tray,
         on_quit=app.quit,
-        windows=window_makers(cfg_path),
+        windows=window_makers(cfg_path, resolved),
+        reload=lambda: load_user(cfg_path)[0],
     )
     if controller.ui.tray is None:
         print(f"posturecam: {NO_TRAY}", file=sys.stderr)
@@ -89,9 +106,8 @@ def run_gui(
     ticker.timeout.connect(lambda: None)
     ticker.start(200)
     try:
-        controller.start()
-        if setup:
-            controller.open_window("setup")
+        first_run = not profile_path(cfg.monitor.profile).exists()
+        controller.start(setup=setup or first_run)
         app.exec()
     finally:
         for sig, old in previous.items():
