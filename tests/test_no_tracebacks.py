@@ -6,6 +6,9 @@ The bad-input tables must each get their own message: a row that reaches the saf
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -19,7 +22,7 @@ import numpy as np
 import pytest
 from factories import FakePose, front_pose
 
-from posturecam import cli, control, model, profiles
+from posturecam import batch, cli, control, model, profiles, recording
 from posturecam.sessionlog import MAX_HISTORY_DAYS, SessionLog, SessionLogError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +102,156 @@ def test_monitor_video_ending_in_first_calibration_saves_no_profile(fake_model, 
     assert code == 2
     assert "video" in error_lines(err)[0] and "ended" in error_lines(err)[0]
     assert not profiles.profile_path("default").exists()
+
+
+# ---------------------------------------------------------------------- every command, bad input
+
+
+def _hostile_files(tmp: Path) -> None:
+    """Valid files with hostile content, and a finished run whose recording goes backwards."""
+    good = json.loads((ROOT / "calibration" / "hopper.json").read_text(encoding="utf-8"))
+    zero = copy.deepcopy(good)
+    zero["metrics"]["head_height"]["centre"] = 0
+    (tmp / "zero.json").write_text(json.dumps(zero), encoding="utf-8")
+    (tmp / "deep.json").write_text("[" * 50_000 + "]" * 50_000, encoding="utf-8")
+    (tmp / "bool.toml").write_text("[temporal]\npersistence_s = true\n", encoding="utf-8")
+    (tmp / "snooze.toml").write_text("[monitor]\nsnooze_minutes = 2000\n", encoding="utf-8")
+    (tmp / "bad.task").write_bytes(b"not a model")
+    (tmp / "empty").mkdir()
+    assert (
+        cli.main(["replay", str(tmp / "short.avi"), "--out", str(tmp / "run"), "--no-progress"])
+        == 0
+    )
+    log, meta = recording.load(tmp / "run")
+    recording.save(tmp / "run", dataclasses.replace(log, t_s=log.t_s[::-1].copy()), meta)
+
+
+def _upright(_frame):
+    return front_pose()
+
+
+def _junk_session_log(home: Path) -> None:
+    (home / "sessions.sqlite3").write_bytes(b"this is not SQLite")
+
+
+def _home_is_a_file(home: Path) -> None:
+    (home / "file").write_text("x", encoding="utf-8")
+    os.environ["POSTURECAM_HOME"] = str(home / "file")  # monkeypatched: restored after
+
+
+# (argv, expected first error line, exit code, setup of the home) for every command.
+TABLE = [
+    (["replay", "{tmp}/nope", "--out", "{tmp}/out"], "no such file or folder", 2, None),
+    (
+        ["replay", "{video}", "--out", "{tmp}/out", "--profile", "{tmp}/zero.json"],
+        "head_height has centre 0",
+        2,
+        None,
+    ),
+    (
+        ["replay", "{video}", "--out", "{tmp}/out", "--settings", "{tmp}/bool.toml"],
+        r"persistence_s must be a finite number >= 0, not true",
+        2,
+        None,
+    ),
+    (
+        ["replay", "{video}", "{tmp}/nope", "--out", "{tmp}/out", "--no-progress"],
+        "nope: no such file or folder",
+        1,
+        None,
+    ),
+    (["rescore", "{tmp}/run", "--out", "{tmp}/out"], "timestamps go backwards", 2, None),
+    (["rescore", "{tmp}/empty", "--out", "{tmp}/out"], "no summary.json", 2, None),
+    (["report", "{tmp}/empty", "--html", "{tmp}/out/r.html"], "has no frames.csv", 2, None),
+    (
+        ["monitor", "--profile", "{tmp}/zero.json", "--source", "{video}", "--no-notify"],
+        "centre 0",
+        2,
+        None,
+    ),
+    (
+        ["monitor", "--config", "{tmp}/snooze.toml", "--source", "{video}", "--no-notify"],
+        r"snooze_minutes .* at most 1440",
+        2,
+        None,
+    ),
+    (
+        ["calibrate", "--profile", "x", "--source", "{tmp}/nope.mp4"],
+        "no such file or folder",
+        2,
+        None,
+    ),
+    (
+        ["calibrate", "--profile", "{tmp}/deep.json", "--source", "{video}"],
+        "not a valid profile",
+        2,
+        None,
+    ),
+    (["snooze", "25h"], "at most 24h", 2, None),
+    (["pause"], r"cannot write .*control\.json", 2, _home_is_a_file),
+    (["resume"], r"cannot write .*control\.json", 2, _home_is_a_file),
+    (["history"], "not a posturecam session log", 2, _junk_session_log),
+    (
+        ["record", "--source", "{tmp}/nope.mp4", "--out", "{tmp}/out", "--seconds", "1"],
+        "no such video file",
+        2,
+        None,
+    ),
+    (
+        ["config", "show", "--config", "{tmp}/bool.toml"],
+        r"line 2: \[temporal\] persistence_s",
+        2,
+        None,
+    ),
+    (["stretches", "--for", "nonsense"], "unknown issue 'nonsense'", 2, None),
+    (["feedback", "undo", "--wait", "0.1"], "no monitor is running", 2, None),
+    (["model", "import", "{tmp}/bad.task"], "not a MediaPipe pose landmarker bundle", 2, None),
+    (["app"], "desktop app|display|PySide6", 2, None),
+]
+
+
+def _files(folder: Path, skip: tuple[Path, ...]) -> dict[str, bytes]:
+    return {
+        str(p): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not any(p == s or s in p.parents for s in skip)
+    }
+
+
+@pytest.mark.parametrize(
+    "argv,expected,code,setup", TABLE, ids=[f"{i}-{r[0][0]}" for i, r in enumerate(TABLE)]
+)
+def test_every_command_on_bad_input_gives_one_line_and_changes_nothing(
+    argv, expected, code, setup, fake_model, tmp_path, capsys, monkeypatch, _isolated_home
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POSTURECAM_HOME", str(_isolated_home))
+    monkeypatch.setattr(batch, "ModelRef", lambda _path: lambda _mode: FakePose(_upright))  # serial
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    video = make_video(tmp_path / "short.avi")
+    _hostile_files(tmp_path)
+    if setup is not None:
+        setup(_isolated_home)
+    capsys.readouterr()
+    skip = (tmp_path / "out", _isolated_home / "crash")
+    before = _files(tmp_path, skip), _files(_isolated_home, skip)
+    result = cli.main([a.format(video=video, tmp=tmp_path) for a in argv])
+    out, err = capsys.readouterr()
+    assert result == code, (out, err)
+    assert_first_error(err, expected)
+    assert "usage:" not in err and "usage:" not in out  # no argparse dump for a runtime error
+    assert (_files(tmp_path, skip), _files(_isolated_home, skip)) == before
+
+
+def assert_first_error(err: str, expected: str) -> None:
+    """No traceback, no safety net; the first error line says what happened (remedy lines,
+    as the model error has them, may follow; a batch gives one line per failed source)."""
+    assert "Traceback" not in err, err
+    assert "unexpected" not in err, f"reached the safety net: {err}"
+    lines = error_lines(err)
+    assert lines and err.splitlines()[0] == lines[0], err
+    assert re.search(expected, lines[0]), (expected, lines[0])
 
 
 # ---------------------------------------------------------------------- argument parsers
