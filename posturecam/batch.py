@@ -590,8 +590,12 @@ class _Record:
         try:
             write_json(self.path, data)
         except OSError as exc:
+            remedy = {
+                errno.ENOSPC: "free some disk space or choose another --out folder",
+                errno.EDQUOT: "free some space in your quota or choose another --out folder",
+            }.get(exc.errno or 0, "choose a folder you can write to with --out")
             raise OutputError(
-                f"cannot write {self.path}: {exc.strerror or exc}; check the --out folder"
+                f"cannot write {self.path} ({exc.strerror or exc}); {remedy}"
             ) from exc
 
 
