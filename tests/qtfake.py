@@ -147,7 +147,7 @@ def fast_settings(persistence_s: float = 20.0, profile: str = "default"):
     return replace(cfg, monitor=monitor, temporal=temporal)
 
 
-def fake_start_for(captures: list, notifier: RecordingNotifier, spans, **kw):
+def fake_start_for(captures: list, notifier: RecordingNotifier, spans, screen_locked=None, **kw):
     """A controller's ``start_for`` that runs the real Monitor on fakes; records captures."""
     from factories import FakePose
 
@@ -157,8 +157,8 @@ def fake_start_for(captures: list, notifier: RecordingNotifier, spans, **kw):
         def start(listener):
             capture = LoopingCapture(spans, **kw)
             captures.append(capture)
-            return live_monitor(cfg, lambda mode: FakePose(posture), listener,
-                                capture=capture, notifier=notifier)  # fmt: skip
+            return live_monitor(cfg, lambda mode: FakePose(posture), listener, capture=capture,
+                                notifier=notifier, screen_locked=screen_locked)  # fmt: skip
 
         return start
 

@@ -8,11 +8,13 @@ one monitoring session and closes them again, as the CLI does.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from posturecam import profiles
+from posturecam.app.lock import LockAwareWatcher
 from posturecam.capture import LiveCapture, open_live
 from posturecam.control import ControlWatcher, pause, resume, snooze
 from posturecam.feedback import FeedbackWatcher
@@ -60,12 +62,16 @@ def live_monitor(
     capture: LiveCapture | None = None,
     notifier: NotificationHub | None = None,
     stream: Any = None,
+    screen_locked: threading.Event | None = None,
 ) -> Iterator[Monitor]:
     """A Monitor for ``cfg.monitor.profile``; the camera and model are closed on exit."""
     m = cfg.monitor
     stream = stream or NullStream()
     target = profiles.profile_path(m.profile)
     profile = profiles.load(target) if target.exists() else None
+    watcher: Any = ControlWatcher()
+    if screen_locked is not None:
+        watcher = LockAwareWatcher(watcher, screen_locked)
     cap = capture or open_live(m.source)
     try:
         estimator = make_estimator(VIDEO)
@@ -82,7 +88,7 @@ def live_monitor(
                 options=monitor_options(cfg),
                 log=log,
                 notifier=notifier or make_notifier(m.notify, stream),
-                control=ControlWatcher(),
+                control=watcher,
                 status=StatusLine(stream, tty=False),
                 source_name=str(m.source),
                 model_variant=model_variant,

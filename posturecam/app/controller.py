@@ -6,16 +6,18 @@ feedback.send), so a terminal and the tray steer the same monitor.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from posturecam import control
 from posturecam import feedback as fb
+from posturecam.app.lock import LockSource
 from posturecam.app.presenter import TrayModel
 from posturecam.app.tray import Actions, TrayUI
 from posturecam.app.worker import MonitorWorker, StartMonitor
@@ -50,6 +52,10 @@ def today_share() -> float | None:
     return days[0].share_upright if days else None
 
 
+class _LockBridge(QObject):
+    changed = Signal(bool)
+
+
 class AppController(QObject):
     """Starts and stops monitor sessions and answers the tray's entries."""
 
@@ -63,6 +69,8 @@ class AppController(QObject):
         windows: dict[str, Callable[[AppController], QWidget]] | None = None,
         listeners: list[Callable[[str, dict], Any]] | None = None,
         reload: Callable[[], Settings] | None = None,
+        lock_source: LockSource | None = None,
+        screen_locked: threading.Event | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -78,6 +86,12 @@ class AppController(QObject):
         self._restart = False
         self._then: Callable[[], Any] | None = None  # run once the worker has stopped
         self.reload = reload  # settings as the file says now (after the setup wrote it)
+        # The lock source's thread sets the event the monitor's watcher reads; the bridge
+        # brings the change to this thread for the tray.
+        self.lock_source = lock_source
+        self.screen_locked = screen_locked or threading.Event()
+        self._bridge = _LockBridge(self)
+        self._bridge.changed.connect(self._on_lock)
         self.started_at = time.monotonic()
         self.ui = TrayUI(
             self.model,
@@ -104,13 +118,15 @@ class AppController(QObject):
     def start(self, setup: bool = False) -> None:
         """Show the tray and start watching; with ``setup``, the guided setup comes first."""
         self.ui.show()
+        if self.lock_source is not None:
+            self.lock_source.start(self._lock_changed)
         if setup and "setup" in self.windows:
             self._show_setup()
         else:
             self._start_worker()
 
     def _start_worker(self) -> None:
-        worker = MonitorWorker(self.start_for(self.cfg))
+        worker = MonitorWorker(self.start_for(self.cfg), self)
         worker.report.connect(self._on_report)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
@@ -232,11 +248,25 @@ class AppController(QObject):
         self.model.state, self.model.detail = "starting", ""
         self._start_worker()
 
+    def _lock_changed(self, locked: bool) -> None:
+        """From the lock source's thread: the monitor sees the event at once."""
+        if locked:
+            self.screen_locked.set()
+        else:
+            self.screen_locked.clear()
+        self._bridge.changed.emit(locked)
+
+    def _on_lock(self, locked: bool) -> None:
+        self.model.locked = locked
+        self.ui.refresh()
+
     def quit(self) -> None:
         """Stop the monitor like Ctrl-C (camera released, session closed), then leave."""
         if self.quitting:
             return
         self.quitting = True
+        if self.lock_source is not None:
+            self.lock_source.stop()
         for window in self.open_windows.values():
             window.close()
         if self.worker is None:

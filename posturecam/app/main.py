@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from posturecam.app.assemble import live_monitor
 from posturecam.app.controller import AppController
+from posturecam.app.lock import default_source
 from posturecam.app.tray import NO_TRAY
 from posturecam.app.worker import StartMonitor
 from posturecam.model import ResolvedModel
@@ -24,7 +26,9 @@ from posturecam.profiles import profile_path
 from posturecam.settings import Settings, load_user
 
 
-def real_monitor(resolved: ResolvedModel) -> Callable[[Settings], StartMonitor]:
+def real_monitor(
+    resolved: ResolvedModel, screen_locked: threading.Event | None = None
+) -> Callable[[Settings], StartMonitor]:
     """Sessions on the real camera and MediaPipe model, as `posturecam monitor` runs them."""
 
     def start_for(cfg: Settings) -> StartMonitor:
@@ -36,6 +40,7 @@ def real_monitor(resolved: ResolvedModel) -> Callable[[Settings], StartMonitor]:
                 lambda mode: MediaPipePose(resolved.path, mode),
                 listener,
                 model_variant=resolved.variant,
+                screen_locked=screen_locked,
             )
 
         return start
@@ -88,13 +93,16 @@ def run_gui(
     assert isinstance(app, QApplication)
     app.setApplicationName("posturecam")
     app.setQuitOnLastWindowClosed(False)  # closing the dashboard must not quit
+    screen_locked = threading.Event()
     controller = AppController(
         cfg,
-        real_monitor(resolved),
+        real_monitor(resolved, screen_locked),
         tray_available=tray,
         on_quit=app.quit,
         windows=window_makers(cfg_path, resolved),
         reload=lambda: load_user(cfg_path)[0],
+        lock_source=default_source(),
+        screen_locked=screen_locked,
     )
     if controller.ui.tray is None:
         print(f"posturecam: {NO_TRAY}", file=sys.stderr)

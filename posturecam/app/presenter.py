@@ -61,6 +61,7 @@ class TrayModel:
     held: str | None = None  # "paused" | "snoozed" | None, from the control file
     held_until: float | None = None  # a snooze's end (epoch)
     setup_changed: bool = False
+    locked: bool = False  # the screen is locked: the monitor holds itself paused
     first_judged_at: float | None = None  # time.monotonic() of the first judged state
 
     def apply(self, kind: str, data: dict[str, Any]) -> bool:
@@ -106,7 +107,8 @@ class TrayModel:
 
     def status_line(self) -> str:
         text = f"posturecam: {look(self.shown_state).label}"
-        return f"{text} ({self.detail})" if self.detail else text
+        detail = "screen locked" if self.locked and self.state == "paused" else self.detail
+        return f"{text} ({detail})" if detail else text
 
     def tooltip(self) -> str:
         share = (

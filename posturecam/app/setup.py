@@ -215,7 +215,7 @@ class SetupWindow(QWidget):
         self.collected = []
         self.view.set_caption("")
         self.hint.setText(f"opening camera {source}…")
-        worker = PreviewWorker(lambda: self.open_source(source), self.make_estimator)
+        worker = PreviewWorker(lambda: self.open_source(source), self.make_estimator, self)
         worker.seen.connect(self._on_seen)
         worker.health.connect(self._on_health)
         worker.failed.connect(self._on_failed)
@@ -227,6 +227,7 @@ class SetupWindow(QWidget):
         if worker is not None:
             worker.stop()
             worker.wait(5000)
+            worker.deleteLater()  # owned by this window until Qt deletes it
 
     def _on_failed(self, message: str) -> None:
         self.hint.setText(f"{message}\nRetry, or choose another camera.")
