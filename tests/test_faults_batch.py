@@ -148,16 +148,21 @@ def test_killed_batch_leaves_no_process_loses_nothing_and_resumes(
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
-def test_killed_replay_while_writing_keeps_the_old_run_and_the_rerun_cleans_up(
-    sig, sources, tmp_path
-):
+@pytest.mark.parametrize("point", ["mid-run", "writing"])
+def test_killed_replay_keeps_the_old_run_and_the_rerun_cleans_up(point, sig, sources, tmp_path):
     out = tmp_path / "out"
     proc, _, _ = start_child(tmp_path, out, [sources["beta"]], single=True)
     assert proc.wait(timeout=60) == 0, proc.communicate()
     before = files_of(out)
-    proc, _, marker = start_child(tmp_path, out, [sources["beta"]], single=True, hold=True)
-    wait_until(lambda: lines(marker) >= 1, 30, "the replay to stage its outputs")
-    assert any(p.name.endswith(".tmp") for p in out.iterdir())
+    proc, calls, marker = start_child(
+        tmp_path, out, [sources["beta"]], single=True,
+        hang_on="frame_010" if point == "mid-run" else "", hold=point == "writing",
+    )  # fmt: skip
+    if point == "writing":
+        wait_until(lambda: lines(marker) >= 1, 30, "the replay to stage its outputs")
+        assert any(p.name.endswith(".tmp") for p in out.iterdir())
+    else:
+        wait_until(lambda: lines(calls) >= 2, 30, "the replay to load its model")
     kill_and_check_no_process_left(proc, sig)
     assert visible(out) == before  # the complete earlier run is untouched
 
