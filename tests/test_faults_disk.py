@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_cli import assert_error, fakes, make_folder, replay  # noqa: F401
 from test_monitor import EPOCH, frames, make_monitor, profile  # noqa: F401
 
 from posturecam import sessionlog
@@ -179,3 +180,20 @@ def test_a_real_full_tmpfs_then_room_again(tmp_path):
         assert log.pending == 0 and count(log, "samples") == 401
         assert "writing again" in (log.notice() or "")
         log.close()
+
+
+def test_replay_onto_a_real_full_tmpfs_keeps_the_old_run(tmp_path, fakes, capsys):  # noqa: F811
+    src = make_folder(tmp_path / "session")
+    with tiny_tmpfs(tmp_path / "disk") as disk:
+        out = disk / "out"
+        code, _, err = replay(capsys, src, out)
+        assert code == 0, err
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        filler = fill(disk)
+        code, _, err = replay(capsys, src, out, "--force")
+        assert_error(code, err, "free some disk space")
+        assert err.count("\n") == 1
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp files left
+        filler.unlink()
+        code, _, err = replay(capsys, src, out, "--force")
+        assert code == 0, err
