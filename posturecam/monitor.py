@@ -29,6 +29,7 @@ from posturecam.coach import Coach
 from posturecam.control import ControlWatcher
 from posturecam.engine import LandmarkLog, run_pose
 from posturecam.errors import CalibrationError, PosturecamError
+from posturecam.gating import ChangeGate, GateSettings
 from posturecam.geometry import FRONT, MetricTable, compute_metrics
 from posturecam.judge import JudgeSettings, judge, limits, with_evidence
 from posturecam.notify import NotificationHub
@@ -64,6 +65,7 @@ class MonitorOptions:
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
     judge: JudgeSettings | None = None  # None: the profile's own settings
     adapt: AdaptSettings = field(default_factory=AdaptSettings)
+    gate: GateSettings = field(default_factory=GateSettings)  # reuse landmarks of a still scene
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class SessionTotals:
     time_in: Counter = field(default_factory=Counter)
     alerts: int = 0
     frames: int = 0
+    model_frames: int = 0  # frames the model ran on; the others were carried over (gating)
 
     def add(self, time_in: dict[str, float]) -> None:
         self.time_in.update(time_in)
@@ -143,6 +146,7 @@ class SessionTotals:
         judged = self.judged_s
         return {
             "frames": self.frames,
+            "model_frames": self.model_frames,
             "alerts": self.alerts,
             "time_in_state_s": {k: round(v, 1) for k, v in sorted(self.time_in.items())},
             "share_upright": round(self.time_in[UPRIGHT] / judged, 3) if judged else None,
@@ -275,6 +279,9 @@ class Monitor:
         self.timeline = PostureTimeline(self.options.temporal)
         self._tracker: BaselineTracker | None = None
         self._tracker_key: tuple[int, JudgeSettings] | None = None
+        self.gate = ChangeGate(self.options.gate)
+        self._seen: Landmarks | None = None  # the landmarks of the gate's reference frame
+        self._watch = False  # posture on the move: the model runs on every frame
         self.session_id: int | None = None
         self.end_reason = ""
         self._capturing = False
@@ -325,12 +332,19 @@ class Monitor:
         if self._capturing:
             self.capture.release()
             self._capturing = False
+        self._forget_scene()
+
+    def _forget_scene(self) -> None:
+        """The next frame runs the model: after a pause, recalibration or no camera."""
+        self.gate.reset()
+        self._seen = None
 
     def _close_timeline(self) -> None:
         """Fold the timeline's totals in and start a fresh one (after a pause or recalibration)."""
         self.totals.add(self.timeline.time_in)
         self.timeline = PostureTimeline(self.options.temporal)
         self._tracker = None
+        self._forget_scene()
 
     def _baseline_tracker(self) -> BaselineTracker | None:
         """The session's moving baseline, new whenever the profile or its threshold changes."""
@@ -467,6 +481,7 @@ class Monitor:
             if health.status != self._health_shown:
                 self.status.message(f"camera: {health.message}")
                 self._health_shown = health.status
+            self._forget_scene()
             self._sample(None, NO_CAMERA, math.nan, None, "")
             self._tell("camera", status=health.status, message=health.message)
             self._handle_key(self.preview.poll() if self.preview else None)
@@ -475,7 +490,8 @@ class Monitor:
             self.status.message("camera: back")
             self._health_shown = OK
         step = self._analyse(frame)
-        rate = self.options.max_rate_hz if self._watchful(step) else self.options.rate_hz
+        self._watch = self._watchful(step)
+        rate = self.options.max_rate_hz if self._watch else self.options.rate_hz
         self._wait(max(0.0, 1.0 / rate - (time.monotonic() - began)))
 
     def _watchful(self, step: Step) -> bool:
@@ -495,12 +511,13 @@ class Monitor:
 
     def _analyse(self, frame: Frame) -> Step:
         assert self.profile is not None
-        landmarks = self.estimator.detect(frame) if frame.image is not None else Landmarks.empty()
+        landmarks, carried = self._landmarks(frame)
         verdict = judge_frame(
-            frame, landmarks, self.profile, self._settings(), self._baseline_tracker()
+            frame, landmarks, self.profile, self._settings(), self._baseline_tracker(), carried
         )
         step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
         self.totals.frames += 1
+        self.totals.model_frames += not carried
         self._remember(frame.t_s, verdict, step)
         for event in (*verdict.events, *step.events):
             self._event(self.coach.advise(event), frame.t_s)
@@ -540,6 +557,21 @@ class Monitor:
             )
             self._handle_key(self.preview.show(draw_overlay(frame.image, landmarks, info)))
         return step
+
+    def _landmarks(self, frame: Frame) -> tuple[Landmarks, bool]:
+        """This frame's landmarks, and whether they were carried over from the last model run.
+
+        While posture is on the move the model runs on every frame; otherwise the
+        change gate may reuse the last landmarks of a scene that has not changed.
+        """
+        if frame.image is None:
+            return Landmarks.empty(), False
+        if self._seen is not None and not self.gate.decide(frame.image, frame.t_s, self._watch):
+            return self._seen, True
+        if self._seen is None:
+            self.gate.decide(frame.image, frame.t_s, force=True)  # the first reference
+        self._seen = self.estimator.detect(frame)
+        return self._seen, False
 
     def _event(self, event: dict[str, Any], t_s: float) -> None:
         self._tell("event", **event)

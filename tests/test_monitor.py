@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 
+import cv2
 import numpy as np
 import pytest
 from factories import FakePose, front_pose
@@ -13,6 +15,7 @@ from posturecam.calibration import calibrate
 from posturecam.capture import BUSY, ENDED, LOST, OK, Health
 from posturecam.control import Control
 from posturecam.engine import run_pose
+from posturecam.gating import GateSettings
 from posturecam.monitor import (
     ControlCommands,
     Monitor,
@@ -36,13 +39,30 @@ def posture(frame: Frame) -> Landmarks:
     return front_pose(jitter=0.5, rng=rng)
 
 
+def scene(name: str, index: int) -> np.ndarray:
+    """What the camera sees: a head (bright disc) whose height follows the posture, plus
+    sensor noise, so the change gate sees a slump as a change and a still person as none."""
+    return _scene(name, index % 5)
+
+
+@functools.lru_cache(maxsize=32)
+def _scene(name: str, index: int) -> np.ndarray:
+    image = np.full((480, 640, 3), 60, np.uint8)
+    if name != "nobody":
+        cy = 210 if name == "down" else 150
+        cv2.circle(image, (320, cy), 60, (200, 190, 180), -1)
+        cv2.rectangle(image, (200, 300), (440, 480), (120, 110, 100), -1)
+    noise = np.random.default_rng(index).normal(0, 2.0, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
 def frames(*spans: tuple[str, float], rate: float = 2.0, start: float = 0.0) -> list[Frame]:
     """Frames at ``rate`` per second: ("up", 20) then ("down", 70) ..."""
     out: list[Frame] = []
     t = start
     for name, seconds in spans:
         for _ in range(round(seconds * rate)):
-            image = None if name == "black" else IMG
+            image = None if name == "black" else scene(name, len(out))
             reason = "camera image is black" if name == "black" else ""
             out.append(Frame(image, t, len(out), name, reason))
             t += 1.0 / rate
@@ -299,3 +319,53 @@ def test_status_line_on_a_tty_rewrites_in_place():
     line.show("long status")
     line.show("short")
     assert out.getvalue() == "\rlong status\rshort      "
+
+
+# --------------------------------------------------------------------------- change gating
+
+
+def test_a_still_person_runs_the_model_only_every_few_seconds(profile):
+    script = frames(("up", 60))
+    monitor, _, _, _ = make_monitor(script, profile)
+    summary = monitor.run()
+    gate = monitor.options.gate
+    # Learning frames, then one model run per recheck interval; the rest carried over.
+    most = gate.learn_frames + 1 + 60 / gate.recheck_s + 2
+    assert summary["frames"] == 120
+    assert summary["model_frames"] <= most
+    assert monitor.estimator.calls == sorted(set(monitor.estimator.calls))  # each frame once
+    # Carried-over frames still count as judged time, once, from their timestamps.
+    assert summary["time_in_state_s"]["upright"] == pytest.approx(60.0, abs=1.0)
+
+
+def test_a_slump_is_seen_at_once_and_posture_on_the_move_runs_every_frame(profile):
+    script = frames(("up", 20), ("down", 70))
+    monitor, _, _, _ = make_monitor(script, profile)
+    monitor.run()
+    calls = set(monitor.estimator.calls)
+    first_down = next(f.index for f in script if f.name == "down")
+    assert first_down in calls  # the changed picture runs the model on the first frame
+    # From drifting to the alert the model runs on (nearly) every frame.
+    down = [f.index for f in script if f.name == "down"][:20]
+    assert sum(i in calls for i in down) >= 18
+
+
+def test_gating_off_runs_the_model_on_every_frame(profile):
+    script = frames(("up", 30))
+    options = MonitorOptions(gate=GateSettings(enabled=False))
+    monitor, _, _, _ = make_monitor(script, profile, options=options)
+    summary = monitor.run()
+    assert summary["model_frames"] == summary["frames"] == 60
+
+
+def test_unusable_frames_are_never_carried_over(profile):
+    """A black or frozen image (image=None from the capture) is 'cannot measure', not reused."""
+    script = frames(("up", 10), ("black", 10), ("up", 10))
+    monitor, _, _, _ = make_monitor(script, profile)
+    summary = monitor.run()
+    black = {f.index for f in script if f.name == "black"}
+    assert not black & set(monitor.estimator.calls)
+    assert summary["time_in_state_s"]["upright"] <= 21.0  # the black 10 s is not judged
+    # After the black stretch the model runs again on the first usable frame.
+    first_after = next(f.index for f in script[40:] if f.name == "up")
+    assert first_after in monitor.estimator.calls
