@@ -56,6 +56,9 @@ def main() -> None:
     cfg = Settings(monitor=MonitorSettings(profile="child", rate_hz=20.0, max_rate_hz=20.0,
                                            notify=False))  # fmt: skip
     live.run_monitor(cfg, lambda mode: FakePose(pose), capture=ChildCamera())
+    # What a day-long monitor carries in memory: none of the research or plotting stack.
+    heavy = ("matplotlib", "pyarrow", "dask", "mediapipe.tasks.python.audio")
+    print("heavy modules:", ",".join(m for m in heavy if m in sys.modules) or "none", flush=True)
     print("monitor exited cleanly", flush=True)
 
 
