@@ -3,6 +3,8 @@ event-pumping waits, and a fake camera that keeps delivering until it is release
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import threading
 import time
@@ -22,9 +24,33 @@ def qapp():
     """The process's QApplication (offscreen), created once."""
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(["posturecam-tests"])
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["posturecam-tests"])
+        atexit.register(_teardown)
     app.setQuitOnLastWindowClosed(False)
     return app
+
+
+def _teardown() -> None:
+    """Delete every Qt object while the QApplication still exists.
+
+    Left to the interpreter's final garbage collection, PySide6 wrappers die after
+    the application and the process crashes on its way out (exit code 134/139).
+    """
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    gc.collect()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()
 
 
 def pump(seconds: float = 0.0) -> None:

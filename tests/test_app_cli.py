@@ -118,3 +118,15 @@ def test_install_autostart_flag_needs_no_display(capsys, monkeypatch, tmp_path):
     assert cli.main(["app", "--remove-autostart"]) == 0
     out = capsys.readouterr().out
     assert "starts at login" in out and "was not set to start at login" in out
+
+
+def test_the_installed_pyside6_keeps_its_reference_counts():
+    """PySide6 6.12.0 on Python 3.11 lost a reference to None per void call and crashed."""
+    pytest.importorskip("PySide6.QtGui")
+    from PySide6.QtGui import QColor, QPen
+
+    pen = QPen(QColor("white"))
+    before = sys.getrefcount(None)
+    for _ in range(1000):
+        pen.setWidthF(2.0)
+    assert sys.getrefcount(None) - before > -10

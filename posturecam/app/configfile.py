@@ -25,7 +25,6 @@ from posturecam.settings import (
     parse,
 )
 from posturecam.storage import write_text
-from posturecam.temporal import TemporalSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,8 +60,7 @@ FIELDS = (
 
 
 def defaults() -> dict[Key, Any]:
-    monitor = MonitorSettings()
-    temporal = TemporalSettings()
+    monitor, temporal = MonitorSettings(), Settings().temporal
     out: dict[Key, Any] = {("monitor", f.name): getattr(monitor, f.name) for f in fields(monitor)}
     out.update({("temporal", f.name): getattr(temporal, f.name) for f in fields(temporal)})
     out.update({("app", k): v for k, v in APP_KEYS.items()})

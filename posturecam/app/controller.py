@@ -53,7 +53,7 @@ def today_share() -> float | None:
 
 
 class _LockBridge(QObject):
-    changed = Signal(bool)
+    changed = Signal()  # no payload: the state is read from the event (see worker.py)
 
 
 class AppController(QObject):
@@ -127,7 +127,7 @@ class AppController(QObject):
 
     def _start_worker(self) -> None:
         worker = MonitorWorker(self.start_for(self.cfg), self)
-        worker.report.connect(self._on_report)
+        worker.on_report.append(self._on_report)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_finished)
         self.worker = worker
@@ -146,6 +146,7 @@ class AppController(QObject):
     def _on_finished(self) -> None:
         worker, self.worker = self.worker, None
         if worker is not None:
+            worker.deliver()  # the last reports before the end
             worker.deleteLater()
         if self.quitting:
             self._done()
@@ -254,10 +255,10 @@ class AppController(QObject):
             self.screen_locked.set()
         else:
             self.screen_locked.clear()
-        self._bridge.changed.emit(locked)
+        self._bridge.changed.emit()
 
-    def _on_lock(self, locked: bool) -> None:
-        self.model.locked = locked
+    def _on_lock(self) -> None:
+        self.model.locked = self.screen_locked.is_set()
         self.ui.refresh()
 
     def quit(self) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from posturecam.app.assemble import live_monitor
 from posturecam.app.controller import AppController
+from posturecam.app.glow import Glow
 from posturecam.app.lock import default_source
 from posturecam.app.tray import NO_TRAY
 from posturecam.app.worker import StartMonitor
@@ -49,7 +50,7 @@ def real_monitor(
 
 
 def window_makers(
-    cfg_path: Path, resolved: ResolvedModel | None = None
+    cfg_path: Path, resolved: ResolvedModel | None = None, glow: Glow | None = None
 ) -> dict[str, Callable[[AppController], QWidget]]:
     """The windows the tray opens, by name; each made on first use."""
     makers: dict[str, Callable[[AppController], QWidget]] = {}
@@ -75,10 +76,23 @@ def window_makers(
     try:
         from posturecam.app.settings_dialog import SettingsDialog
 
-        makers["settings"] = lambda c: SettingsDialog(cfg_path, on_saved=c.apply_settings)
+        def saved(c: AppController, new: Settings) -> None:
+            if glow is not None:
+                glow.set_enabled(glow_wanted(cfg_path))
+            c.apply_settings(new)
+
+        makers["settings"] = lambda c: SettingsDialog(cfg_path, on_saved=lambda s: saved(c, s))
     except ImportError:  # pragma: no cover
         pass
     return makers
+
+
+def glow_wanted(cfg_path: Path) -> bool:
+    """The [app] glow setting, where the desktop allows a click-through overlay."""
+    from posturecam.app.configfile import read
+    from posturecam.app.settings_dialog import glow_supported
+
+    return bool(read(cfg_path).values()[("app", "glow")]) and glow_supported()
 
 
 def run_gui(
@@ -94,12 +108,19 @@ def run_gui(
     app.setApplicationName("posturecam")
     app.setQuitOnLastWindowClosed(False)  # closing the dashboard must not quit
     screen_locked = threading.Event()
+    glow = Glow(glow_wanted(cfg_path))
+
+    def leave() -> None:
+        glow.close()
+        app.quit()
+
     controller = AppController(
         cfg,
         real_monitor(resolved, screen_locked),
         tray_available=tray,
-        on_quit=app.quit,
-        windows=window_makers(cfg_path, resolved),
+        on_quit=leave,
+        windows=window_makers(cfg_path, resolved, glow),
+        listeners=[glow.on_report],
         reload=lambda: load_user(cfg_path)[0],
         lock_source=default_source(),
         screen_locked=screen_locked,

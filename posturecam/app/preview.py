@@ -3,6 +3,7 @@ picture (as a QImage, never saved) with its landmarks and framing hints to the G
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -68,7 +69,7 @@ def landmark_log(seen: list[Seen]) -> LandmarkLog:
 class PreviewWorker(QThread):
     """Camera -> model -> (QImage, Seen, hints) at up to MAX_FPS, until stopped."""
 
-    seen = Signal(object, object, list)  # QImage, Seen, framing hints
+    pending = Signal()  # frames wait in the queue (as in worker.py: no payload in the signal)
     health = Signal(str, str)  # capture status, message (no frame this time)
     failed = Signal(str)  # the source cannot be opened at all
 
@@ -82,6 +83,20 @@ class PreviewWorker(QThread):
         self._open_source = open_source
         self._make_estimator = make_estimator
         self._stop = threading.Event()
+        self._queue: queue.SimpleQueue[tuple[QImage, Seen, list[str]]] = queue.SimpleQueue()
+        self.pending.connect(self.deliver)
+        # GUI-thread callbacks (QImage, Seen, hints), called by deliver().
+        self.on_seen: list[Callable[[QImage, Seen, list[str]], Any]] = []
+
+    def deliver(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not self._stop.is_set():
+                for callback in self.on_seen:
+                    callback(*item)
 
     def stop(self) -> None:
         self._stop.set()
@@ -119,5 +134,6 @@ class PreviewWorker(QThread):
             lm = estimator.detect(frame)
             h, w = frame.image.shape[:2]
             hints = framing_hints(lm, w, h, brightness(frame.image))
-            self.seen.emit(to_qimage(frame.image), Seen(frame.t_s, frame.index, w, h, lm), hints)
+            self._queue.put((to_qimage(frame.image), Seen(frame.t_s, frame.index, w, h, lm), hints))
+            self.pending.emit()
             self._stop.wait(max(0.0, 1.0 / MAX_FPS - (time.monotonic() - began)))

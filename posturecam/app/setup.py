@@ -216,7 +216,7 @@ class SetupWindow(QWidget):
         self.view.set_caption("")
         self.hint.setText(f"opening camera {source}…")
         worker = PreviewWorker(lambda: self.open_source(source), self.make_estimator, self)
-        worker.seen.connect(self._on_seen)
+        worker.on_seen.append(self._on_seen)
         worker.health.connect(self._on_health)
         worker.failed.connect(self._on_failed)
         self.worker = worker

@@ -1,11 +1,14 @@
 """The monitor's thread: runs Monitor.run() and turns its listener calls into Qt signals.
 
-Signals cross to the GUI thread queued, so widgets are only touched there. Stopping
+A payload-free signal crosses to the GUI thread queued, and there ``deliver`` hands the
+queued reports to plain Python callbacks, so widgets are only touched in the GUI thread
+and no report is converted by Qt on the way (a burst of reports costs one wake-up). Stopping
 asks the monitor to stop as Ctrl-C does: it releases the camera and closes the session.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -22,8 +25,7 @@ StartMonitor = Callable[[Listener], AbstractContextManager[Monitor]]
 class MonitorWorker(QThread):
     """One monitoring session in a thread; ``start_monitor`` opens what it needs."""
 
-    report = Signal(str, dict)  # (kind, data) as the monitor's listener heard it
-    ended = Signal(dict)  # the session summary
+    pending = Signal()  # reports are waiting in the queue (emitted from the worker thread)
     failed = Signal(str)  # one line: what went wrong
 
     def __init__(self, start_monitor: StartMonitor, parent: Any = None) -> None:
@@ -34,9 +36,23 @@ class MonitorWorker(QThread):
         self._stop_reason: str | None = None
         self._pending: list[str] = []
         self.summary: dict[str, Any] | None = None
+        self.on_report: list[Callable[[str, dict[str, Any]], Any]] = []  # GUI-thread callbacks
+        self._queue: queue.SimpleQueue[tuple[str, dict[str, Any]]] = queue.SimpleQueue()
+        self.pending.connect(self.deliver)  # queued: this object lives in the GUI thread
 
     def _listen(self, kind: str, data: dict[str, Any]) -> None:
-        self.report.emit(kind, dict(data))
+        self._queue.put((kind, dict(data)))
+        self.pending.emit()
+
+    def deliver(self) -> None:
+        """In the GUI thread: hand every queued report on, in order."""
+        while True:
+            try:
+                kind, data = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            for callback in self.on_report:
+                callback(kind, data)
 
     def run(self) -> None:
         try:
@@ -50,7 +66,6 @@ class MonitorWorker(QThread):
                     self._pending.clear()
                 summary = monitor.run()
             self.summary = summary
-            self.ended.emit(summary)
         except PosturecamError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # the GUI must outlive a broken session and say why
