@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.monotonic()
     from posturecam.app import autostart
 
     if args.install_autostart:
@@ -64,7 +67,12 @@ def run(args: argparse.Namespace) -> int:
         from posturecam.app.main import run_gui
 
         return run_gui(
-            cfg, cfg_path, resolved, tray=False if args.no_tray else None, setup=args.setup
+            cfg,
+            cfg_path,
+            resolved,
+            tray=False if args.no_tray else None,
+            setup=args.setup,
+            started=started,
         )
 
 

@@ -71,6 +71,7 @@ class AppController(QObject):
         reload: Callable[[], Settings] | None = None,
         lock_source: LockSource | None = None,
         screen_locked: threading.Event | None = None,
+        on_first_judged: Callable[[str, float], Any] | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -93,6 +94,7 @@ class AppController(QObject):
         self._bridge = _LockBridge(self)
         self._bridge.changed.connect(self._on_lock)
         self.started_at = time.monotonic()
+        self.on_first_judged = on_first_judged  # (state, seconds since the controller began)
         self.ui = TrayUI(
             self.model,
             Actions(
@@ -134,7 +136,10 @@ class AppController(QObject):
         worker.start()
 
     def _on_report(self, kind: str, data: dict) -> None:
+        first = self.model.first_judged_at is None
         self.ui.on_report(kind, data)
+        if first and self.model.first_judged_at is not None and self.on_first_judged:
+            self.on_first_judged(self.model.state, self.model.first_judged_at - self.started_at)
         for listen in self.listeners:
             listen(kind, data)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,10 @@ def run_gui(
     *,
     tray: bool | None = None,
     setup: bool = False,
+    started: float | None = None,
 ) -> int:
+    """Run the app until quit; ``started`` (time.monotonic) dates the "watching" line."""
+    started = time.monotonic() if started is None else started
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("posturecam")
@@ -124,6 +128,11 @@ def run_gui(
         reload=lambda: load_user(cfg_path)[0],
         lock_source=default_source(),
         screen_locked=screen_locked,
+        on_first_judged=lambda state, _s: print(
+            f"posturecam: watching ({state} after {time.monotonic() - started:.2f} s)",
+            file=sys.stderr,
+            flush=True,
+        ),
     )
     if controller.ui.tray is None:
         print(f"posturecam: {NO_TRAY}", file=sys.stderr)
