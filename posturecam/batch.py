@@ -52,6 +52,7 @@ from posturecam.storage import remove_stale_temps, write_json
 
 BATCH_FILE = "batch.json"
 EXECUTORS = ("process", "dask")
+LOCAL = "local"  # --scheduler local: a Dask cluster on this machine, for this batch only
 DONE, RESUMED, FAILED, PENDING = "done", "resumed", "failed", "pending"
 REPORT_EVERY_FRAMES = 10  # workers send progress in batches, not per frame
 REPORT_EVERY_S = 0.2
@@ -757,19 +758,45 @@ def _dask_client_class() -> Any:
     return Client
 
 
-def _run_dask(tasks: list[SourceTask], scheduler: str, progress: _Progress, finish: Finish) -> None:
-    """One Dask task per source; progress moves when a source finishes."""
-    client_class = _dask_client_class()
-    from distributed import as_completed
+@contextlib.contextmanager
+def _dask_client(scheduler: str, workers: int) -> Iterator[Any]:
+    """A client of ``scheduler``; for LOCAL, of a cluster on this machine that ends with it.
 
+    The local cluster's worker processes also end if this process is killed (Dask's
+    nanny closes a worker whose parent is gone).
+    """
+    client_class = _dask_client_class()
+    cluster = None
     try:
-        client = client_class(scheduler)
+        if scheduler == LOCAL:
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        client = client_class(cluster if cluster is not None else scheduler)
     except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
         raise PosturecamError(
             f"cannot connect to the Dask scheduler at {scheduler} ({exc}); check --scheduler, "
             "or start one with `dask scheduler` and workers with `dask worker ADDRESS`"
         ) from exc
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(
+    tasks: list[SourceTask], scheduler: str, workers: int, progress: _Progress, finish: Finish
+) -> None:
+    """One Dask task per source; progress moves when a source finishes."""
+    from distributed import as_completed
+
+    with _dask_client(scheduler, workers) as client:
         futures = [client.submit(replay_one, task, pure=False) for task in tasks]
         index = {future.key: task.index for future, task in zip(futures, tasks, strict=True)}
         try:
@@ -779,8 +806,6 @@ def _run_dask(tasks: list[SourceTask], scheduler: str, progress: _Progress, fini
         except BaseException:
             client.cancel([f for f in futures if not f.done()])
             raise
-    finally:
-        client.close()
 
 
 # --------------------------------------------------------------------------- process faults
@@ -939,7 +964,8 @@ def _run_batch(
     if executor == "dask":
         if not scheduler:
             raise PosturecamError(
-                "the Dask executor needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)"
+                "the Dask executor needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786), or "
+                f"--scheduler {LOCAL} to start a cluster of --workers processes here"
             )
         _dask_client_class()  # fail now, not after planning, if Dask is missing
     if executor == "process" and workers > 1:
@@ -1017,7 +1043,7 @@ def _run_batch(
             pass
         elif executor == "dask":
             assert scheduler is not None
-            _run_dask(tasks, scheduler, bar, finish)
+            _run_dask(tasks, scheduler, workers, bar, finish)
         elif workers > 1 and len(tasks) > 1:
             _run_pool(tasks, workers, bar, finish)
         else:

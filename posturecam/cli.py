@@ -321,7 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="process",
         help="where batch workers run: local processes or a Dask cluster (posturecam[dask])",
     )
-    rp.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    rp.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://host:8786, or 'local' for a cluster of --workers "
+        "processes on this machine that ends with the batch",
+    )
     rp.add_argument(
         "--parquet", action="store_true", help="also write frames.parquet (posturecam[parquet])"
     )
@@ -446,7 +451,10 @@ def _replay_options(args: argparse.Namespace) -> ReplayOptions:
 def cmd_replay(args: argparse.Namespace) -> int:
     options = _replay_options(args)
     if args.executor == "dask" and not args.scheduler:
-        raise PosturecamError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+        raise PosturecamError(
+            "--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786), or "
+            "--scheduler local to start a cluster here"
+        )
     resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
     if _is_batch(args.source):
         return _replay_batch(args, options, resolved)

@@ -100,7 +100,8 @@ def calls_made(path: str) -> int:
 def main(argv: list[str]) -> int:
     """A batch (or, with --single, one replay) in a child process, for kill tests.
 
-    ``python tests/batch_fakes.py OUT WORKERS HANG_ON HOLD_COMMIT CALLS SOURCE...``;
+    ``python tests/batch_fakes.py OUT WORKERS HANG_ON HOLD_COMMIT CALLS SOURCE...``
+    (WORKERS ``local``: two on a local Dask cluster);
     prints ``interrupted`` and exits 130 on Ctrl-C or SIGTERM.
     """
     from posturecam import batch
@@ -120,7 +121,9 @@ def main(argv: list[str]) -> int:
         if single:
             replay(sources[0], out, fake, options, info, extra_summary={"run_key": "k"})
         else:
-            run_batch(sources, out, fake, options, info, workers=int(workers), progress=False)
+            dask = {"executor": "dask", "scheduler": "local"} if workers == "local" else {}
+            n = 2 if dask else int(workers)
+            run_batch(sources, out, fake, options, info, workers=n, progress=False, **dask)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         return 130

@@ -553,6 +553,20 @@ def test_dask_cluster_gives_the_same_files_as_serial(serial, sources, tmp_path):
     assert batch_json(out)["state"] == "finished"
 
 
+def test_local_dask_cluster_gives_the_same_files_and_ends_with_the_batch(serial, sources, tmp_path):
+    pytest.importorskip("distributed")
+    import distributed
+
+    specs = [sources[n] for n in NAMES]
+    out = tmp_path / "out"
+    result = run_batch(specs, out, PixelPose(), OPTIONS, MODEL_INFO, workers=2, executor="dask",
+                       scheduler="local", progress=False)  # fmt: skip
+    assert [i["status"] for i in result.items] == ["done"] * len(NAMES), result.items
+    assert_same_results(serial, out)
+    with pytest.raises(ValueError):
+        distributed.default_client()  # no client (nor its cluster) is left running
+
+
 @pytest.mark.integration
 def test_real_model_two_workers_match_one(model_path, tmp_path):
     root = Path(__file__).resolve().parents[1] / "sample_frames"

@@ -78,11 +78,18 @@ def lines(path: Path) -> int:
 
 
 def start_child(
-    tmp_path: Path, out: Path, specs: list[str], *, single=False, hang_on="", hold=False
+    tmp_path: Path,
+    out: Path,
+    specs: list[str],
+    *,
+    single=False,
+    hang_on="",
+    hold=False,
+    workers="2",
 ) -> tuple[subprocess.Popen, Path, Path]:
     calls, marker = tmp_path / "calls.txt", tmp_path / "commits.txt"
     argv = [sys.executable, str(CHILD), *(["--single"] if single else [])]
-    argv += [str(out), "2", hang_on, str(marker) if hold else "", str(calls), *specs]
+    argv += [str(out), workers, hang_on, str(marker) if hold else "", str(calls), *specs]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, calls, marker
 
@@ -255,3 +262,18 @@ def test_sigterm_in_process_stops_like_ctrl_c(sources, tmp_path, monkeypatch):
                   progress=False)  # fmt: skip
     assert batch_json(tmp_path / "o")["state"] == "interrupted"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["KILL", "TERM"])
+def test_a_local_dask_cluster_goes_with_its_batch(sig, serial, sources, tmp_path):
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    specs = [sources[n] for n in NAMES]
+    proc, calls, _ = start_child(tmp_path, out, specs, hang_on="frame_010", workers="local")
+    wait_until(lambda: lines(calls) >= 2, 60, "both Dask workers to load their model")
+    kill_and_check_no_process_left(proc, sig)
+    assert batch_json(out)["state"] == ("running" if sig == signal.SIGKILL else "interrupted")
+
+    result = run_batch(specs, out, PixelPose(), OPTIONS, MODEL_INFO, progress=False)
+    assert [i["status"] for i in result.items] == ["done"] * 3, result.items
+    assert_same_results(serial, out, NAMES)
