@@ -71,8 +71,10 @@ def test_cv2_and_pyside6_in_one_process_show_a_window(tmp_path):
     script = textwrap.dedent(
         """
         import cv2, os, sys
-        from posturecam.app.qtenv import drop_opencv_qt
-        drop_opencv_qt()
+        assert "cv2" in os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "cv2")
+        from posturecam.app.qtenv import prepare
+        prepare()
+        assert "cv2" not in os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "")
         from PySide6.QtWidgets import QApplication, QLabel
         app = QApplication([])
         label = QLabel("posturecam"); label.resize(120, 40); label.show(); app.processEvents()

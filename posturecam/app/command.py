@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed {removed}" if removed else "posturecam app was not set to start at login")
         return 0
     from posturecam.app import NEEDS_QT, qt_available
-    from posturecam.app.qtenv import display_problem, drop_opencv_qt
+    from posturecam.app.qtenv import display_problem, prepare
 
     if not qt_available():
         raise PosturecamError(NEEDS_QT)
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     cfg, cfg_path, _existed = settings.load_user(Path(args.config) if args.config else None)
     cfg = replace(cfg, monitor=cfg.monitor.updated(profile=args.profile, source=args.source))
     resolved = model.resolve(args.model, args.model_variant)
-    drop_opencv_qt()
+    prepare()  # before any Qt import: OpenCV's Qt plugin path must not reach PySide6
     with control.monitor_lock():  # a second instance is told about the first, and stops
         from posturecam.app.main import run_gui
 

@@ -33,6 +33,13 @@ def drop_opencv_qt(environ: MutableMapping[str, str] | None = None) -> list[str]
     return removed
 
 
+def prepare() -> list[str]:
+    """Import cv2 now (its import sets the variables, once per process), then drop them."""
+    import cv2  # noqa: F401
+
+    return drop_opencv_qt()
+
+
 def display_problem(environ: MutableMapping[str, str] | None = None) -> str | None:
     """Why no window can be shown here, or None (Linux and BSDs only; others always have one)."""
     env = os.environ if environ is None else environ
