@@ -832,7 +832,7 @@ def _previous_run(out_root: Path) -> str:
     if not isinstance(data, dict) or data.get("state") != "running":
         return ""
     pid = data.get("pid")
-    here = data.get("host") == socket.gethostname()
+    here = data.get("host") in (None, socket.gethostname())  # None: an older record
     if here and isinstance(pid, int) and pid != os.getpid() and _alive(pid):
         raise OutputError(
             f"another batch (process {pid}) is writing into {out_root}; wait for it to "
@@ -840,9 +840,12 @@ def _previous_run(out_root: Path) -> str:
         )
     with contextlib.suppress(OSError, TypeError, ValueError):
         write_json(path, {**data, "state": "interrupted"})
-    who = f"process {pid}" if isinstance(pid, int) else "its process"
+    if not here:  # cannot be checked from here: say whose it was
+        who = f"it ran on {data.get('host') or 'another machine'}; if it still runs, stop this one"
+    else:
+        who = f"process {pid} ended without finishing" if isinstance(pid, int) else "it ended"
     return (
-        f"the previous batch in {out_root} was interrupted ({who} ended without finishing); "
+        f"the previous batch in {out_root} was interrupted ({who}); "
         "finished sources are checked and kept, the rest run again"
     )
 
