@@ -95,3 +95,22 @@ def test_the_app_through_a_slouch_alerts_notifies_and_glows(fast_fades):
     controller.quit()
     wait_until(lambda: done, 10)
     assert captures[0].closed
+
+
+def test_the_optional_sound_beeps_once_per_alert_only_when_chosen(tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from posturecam.app.main import beep_on_alert
+
+    qapp()
+    beeps: list[int] = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(1)))
+    cfg = tmp_path / "config.toml"
+    listen = beep_on_alert(cfg)
+    listen("event", {"type": "alert"})
+    assert beeps == []  # off by default
+    cfg.write_text("[app]\nsounds = true\n")
+    listen("event", {"type": "alert"})
+    listen("event", {"type": "break"})
+    listen("step", {"state": "alert"})
+    assert beeps == [1]

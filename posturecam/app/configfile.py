@@ -55,7 +55,7 @@ FIELDS = (
     Field("monitor", "snooze_minutes", "Default snooze (min)", "float", 1, 1440),
     Field("monitor", "notify", "Desktop notifications", "bool"),
     Field("app", "glow", "Gentle glow on the screen edges while slouching", "bool"),
-    Field("app", "sounds", "Sounds", "bool"),
+    Field("app", "sounds", "A short sound with each alert", "bool"),
 )
 
 

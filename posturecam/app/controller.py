@@ -109,7 +109,7 @@ class AppController(QObject):
                 setup=self.open_setup,
                 quit=self.quit,
                 profiles=profile_names,
-                control=control.read,
+                control=control.ControlWatcher().current,  # one stat a second
                 today_share=today_share,
             ),
             tray_available=tray_available,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
@@ -98,7 +100,9 @@ def state_pixmap(state: str, size: int = 64) -> QPixmap:
     return pixmap
 
 
+@functools.lru_cache(maxsize=64)
 def state_icon(state: str) -> QIcon:
+    """Drawn once per state and kept: the tray refreshes often, the looks never change."""
     icon = QIcon()
     for size in (16, 22, 32, 64):
         icon.addPixmap(state_pixmap(state, size))

@@ -88,6 +88,23 @@ def window_makers(
     return makers
 
 
+def app_setting(cfg_path: Path, key: str) -> bool:
+    """One [app] setting as the file says now (False when the file cannot be read)."""
+    from posturecam.app.configfile import read
+
+    return bool(read(cfg_path).values()[("app", key)])
+
+
+def beep_on_alert(cfg_path: Path) -> Callable[[str, dict], None]:
+    """The optional sound (off by default): the desktop's own beep, once per alert."""
+
+    def listen(kind: str, data: dict) -> None:
+        if kind == "event" and data.get("type") == "alert" and app_setting(cfg_path, "sounds"):
+            QApplication.beep()
+
+    return listen
+
+
 def glow_wanted(cfg_path: Path) -> bool:
     """The [app] glow setting, where the desktop allows a click-through overlay."""
     from posturecam.app.configfile import read
@@ -124,7 +141,7 @@ def run_gui(
         tray_available=tray,
         on_quit=leave,
         windows=window_makers(cfg_path, resolved, glow),
-        listeners=[glow.on_report],
+        listeners=[glow.on_report, beep_on_alert(cfg_path)],
         reload=lambda: load_user(cfg_path)[0],
         lock_source=default_source(),
         screen_locked=screen_locked,
@@ -142,7 +159,7 @@ def run_gui(
     }
     ticker = QTimer()  # Python runs signal handlers only between Qt events: give it some
     ticker.timeout.connect(lambda: None)
-    ticker.start(200)
+    ticker.start(500)
     try:
         first_run = not profile_path(cfg.monitor.profile).exists()
         controller.start(setup=setup or first_run)

@@ -223,6 +223,12 @@ class TrayUI(QObject):
         self.last_message = (title, text)
 
     def refresh(self) -> None:
+        """Show the model; nothing is redrawn when nothing changed (it runs every second)."""
+        shown = (self.model.shown_state, self.model.status_line(), self.model.tooltip(),
+                 self.model.held, self.model.held_until)  # fmt: skip
+        if shown == getattr(self, "_shown", None):
+            return
+        self._shown = shown
         state = self.model.shown_state
         held = self.model.held is not None  # the control file decides, whoever wrote it
         line = self.model.status_line()
