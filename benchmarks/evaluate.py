@@ -25,7 +25,7 @@ floor is measured, not tuned: three times the frame-to-frame noise of the
 combined evidence on S4's good clip replayed as video. Last line: one JSON
 object keyed by subject (defaults), plus "loso", "loso_metrics", "two_point" and "side".
 
-    python benchmarks/evaluate.py [--datasets ../shared/datasets] [--model PATH]
+    python benchmarks/evaluate.py [--datasets ../shared/datasets] [--model PATH] [--lite PATH]
 """
 
 from __future__ import annotations
@@ -280,15 +280,50 @@ def describe(s: JudgeSettings) -> str:
     return f"{s.combine}({weights}), slouch_k={s.slouch_k:g}, cap={s.cap:g}, floor={s.floor:.3f}"
 
 
+def compare_lite(lite: dict[str, Subject], defaults: JudgeSettings, full_loso: dict) -> dict:
+    """Lite against full, same defaults and the same leave-one-subject-out choice."""
+    grid = candidates(defaults, False)
+    loso = {
+        name: held.score(choose([s for n, s in lite.items() if n != name], grid))
+        for name, held in lite.items()
+    }
+    plain = {n: s.score(defaults) for n, s in lite.items()}
+    print()
+    for line in table_lines("Lite model, defaults:", plain):
+        print(line)
+    print()
+    for line in table_lines("Lite model, leave-one-subject-out (metrics as shipped):", loso):
+        print(line)
+    gap = {n: full_loso[n]["balanced_accuracy"] - loso[n]["balanced_accuracy"] for n in loso}
+    close = all(g <= 0.01 for g in gap.values())
+    print(
+        "  full - lite (LOSO balanced accuracy): "
+        + ", ".join(f"{n} {g:+.3f}" for n, g in gap.items())
+    )
+    print(f"  lite within 0.01 of full on every subject: {close}")
+    out = rounded(plain)
+    return {**out, "loso": rounded(loso), "within_0.01_of_full": close}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--model", help="pose model .task file (default: resolved as the CLI does)")
+    parser.add_argument(
+        "--lite",
+        type=Path,
+        help="also score the Lite model (pose_landmarker_lite.task) with the same defaults",
+    )
     args = parser.parse_args()
     model_args = ["--model", args.model] if args.model else []
     defaults = JudgeSettings()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        lite = (
+            frontal_subjects(args.datasets, work / "lite", ["--model", str(args.lite)])
+            if args.lite
+            else None
+        )
         subjects = frontal_subjects(args.datasets, work, model_args)
         s4 = args.datasets / "frontal-webcam-1subject"
         good_clip = sorted(
@@ -343,6 +378,8 @@ def main() -> None:
     summary["two_point"] = rounded(two_point)
     summary["side"] = {k: side[k] for k in ("hunchback_all_slouched", "straight_none_slouched")}
     summary["noise_floor"] = round(3 * noise, 4)
+    if lite is not None:
+        summary["lite"] = compare_lite(lite, defaults, summary["loso"])
     print(json.dumps(summary))
 
 

@@ -449,14 +449,35 @@ class LiveCapture:
 # --------------------------------------------------------------------------- openers
 
 
-def open_camera(index: int) -> Callable[[], Device]:
+# What the monitor asks a camera for: a small mode (benchmarks/resolution.py measures
+# what smaller pictures cost the judgement), compressed frames where the camera offers
+# them (less USB bandwidth; decoded only when the monitor takes a frame), and a driver
+# buffer of one frame so the frame taken is the newest. All are requests: a camera
+# that cannot honour one keeps its own setting, and frames are resized as they come.
+CAMERA_MODE = (640, 480)
+CAMERA_FOURCC = "MJPG"
+
+
+def camera_requests(mode: tuple[int, int] = CAMERA_MODE) -> list[tuple[int, float]]:
+    """The (property, value) pairs set on a freshly opened camera, in order."""
+    width, height = mode
+    return [
+        (cv2.CAP_PROP_FOURCC, float(cv2.VideoWriter_fourcc(*CAMERA_FOURCC))),
+        (cv2.CAP_PROP_FRAME_WIDTH, float(width)),
+        (cv2.CAP_PROP_FRAME_HEIGHT, float(height)),
+        (cv2.CAP_PROP_BUFFERSIZE, 1.0),
+    ]
+
+
+def open_camera(index: int, mode: tuple[int, int] = CAMERA_MODE) -> Callable[[], Device]:
     """An opener for camera ``index``; LiveCapture calls it on its own thread."""
 
     def _open() -> Device:
         with _quiet_opencv():
             cap = cv2.VideoCapture(index)
             if cap.isOpened():
-                cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # a request; continuous grab() keeps it fresh
+                for prop, value in camera_requests(mode):
+                    cap.set(prop, value)
         return cap
 
     return _open

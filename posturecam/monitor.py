@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import threading
 import time
@@ -49,6 +50,7 @@ from posturecam.temporal import (
 )
 from posturecam.types import Frame, LandmarkBatch, Landmarks
 
+_IMPORTED = time.monotonic()
 PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
 # Sample faster this close to an alert, so it comes on time without a high rate all along.
 _ALERT_LEAD_S = 3.0
@@ -130,6 +132,7 @@ class SessionTotals:
     alerts: int = 0
     frames: int = 0
     model_frames: int = 0  # frames the model ran on; the others were carried over (gating)
+    first_judgement_s: float | None = None  # from process start to the first judged frame
 
     def add(self, time_in: dict[str, float]) -> None:
         self.time_in.update(time_in)
@@ -147,11 +150,24 @@ class SessionTotals:
         return {
             "frames": self.frames,
             "model_frames": self.model_frames,
+            "first_judgement_s": self.first_judgement_s,
             "alerts": self.alerts,
             "time_in_state_s": {k: round(v, 1) for k, v in sorted(self.time_in.items())},
             "share_upright": round(self.time_in[UPRIGHT] / judged, 3) if judged else None,
             "slouched_s": round(self.slouched_s, 1),
         }
+
+
+def process_age_s() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere since import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
 
 
 def summary_text(totals: SessionTotals, duration_s: float) -> str:
@@ -518,6 +534,8 @@ class Monitor:
         step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
         self.totals.frames += 1
         self.totals.model_frames += not carried
+        if self.totals.first_judgement_s is None and verdict.present:
+            self.totals.first_judgement_s = round(process_age_s(), 3)
         self._remember(frame.t_s, verdict, step)
         for event in (*verdict.events, *step.events):
             self._event(self.coach.advise(event), frame.t_s)

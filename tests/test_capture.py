@@ -534,3 +534,49 @@ def test_open_live_rejects_negative_and_bool():
 def _touch(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+# --------------------------------------------------------------------------- camera requests
+
+
+class RecordingCamera:
+    """Stands in for cv2.VideoCapture: records what is asked of the device."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.requests: list[tuple[int, float]] = []
+
+    def isOpened(self) -> bool:  # OpenCV's spelling
+        return True
+
+    def set(self, prop: int, value: float) -> bool:
+        self.requests.append((prop, value))
+        return True
+
+
+def test_a_camera_is_asked_for_a_small_compressed_mode_and_a_one_frame_buffer(monkeypatch):
+    import cv2
+
+    from posturecam import capture
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", RecordingCamera)
+    device = capture.open_camera(2)()
+    assert device.index == 2
+    asked = dict(device.requests)
+    assert asked[cv2.CAP_PROP_FOURCC] == cv2.VideoWriter_fourcc(*"MJPG")
+    assert (asked[cv2.CAP_PROP_FRAME_WIDTH], asked[cv2.CAP_PROP_FRAME_HEIGHT]) == (640, 480)
+    assert asked[cv2.CAP_PROP_BUFFERSIZE] == 1
+    # The format comes before the size: some drivers offer small modes only in MJPG.
+    props = [p for p, _ in device.requests]
+    assert props.index(cv2.CAP_PROP_FOURCC) < props.index(cv2.CAP_PROP_FRAME_WIDTH)
+
+
+def test_a_camera_that_does_not_open_is_asked_nothing(monkeypatch):
+    from posturecam import capture
+
+    class Closed(RecordingCamera):
+        def isOpened(self) -> bool:
+            return False
+
+    monkeypatch.setattr(capture.cv2, "VideoCapture", Closed)
+    assert capture.open_camera(0)().requests == []

@@ -336,6 +336,8 @@ def test_a_still_person_runs_the_model_only_every_few_seconds(profile):
     assert monitor.estimator.calls == sorted(set(monitor.estimator.calls))  # each frame once
     # Carried-over frames still count as judged time, once, from their timestamps.
     assert summary["time_in_state_s"]["upright"] == pytest.approx(60.0, abs=1.0)
+    # Start-up is measured from the process start, as the monitor logs it.
+    assert 0.0 < summary["first_judgement_s"] < 600.0
 
 
 def test_a_slump_is_seen_at_once_and_posture_on_the_move_runs_every_frame(profile):
