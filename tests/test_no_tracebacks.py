@@ -227,8 +227,8 @@ def test_every_command_on_bad_input_gives_one_line_and_changes_nothing(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("POSTURECAM_HOME", str(_isolated_home))
     monkeypatch.setattr(batch, "ModelRef", lambda _path: lambda _mode: FakePose(_upright))  # serial
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):  # the app: no display
+        monkeypatch.delenv(name, raising=False)
     video = make_video(tmp_path / "short.avi")
     _hostile_files(tmp_path)
     if setup is not None:
