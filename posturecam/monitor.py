@@ -414,10 +414,15 @@ class Monitor:
             self.status.message(f"Calibration failed: {exc}")
             self._tell("calibration_failed", message=str(exc))
             return False
-        self.save_profile(profile)
+        unsaved = self._save(profile)  # a full disk must not end the session
         self.profile = profile
         self._close_timeline()
         self.status.message(f"Calibrated ({profile.view} view, {profile.frames} frames).")
+        if unsaved:
+            self.status.message(
+                f"posturecam: {unsaved}; this session uses the new calibration, but the next "
+                "start will not: free some disk space and recalibrate"
+            )
         self._tell("calibrated", view=profile.view, frames=profile.frames)
         return True
 

@@ -197,3 +197,20 @@ def test_replay_onto_a_real_full_tmpfs_keeps_the_old_run(tmp_path, fakes, capsys
         filler.unlink()
         code, _, err = replay(capsys, src, out, "--force")
         assert code == 0, err
+
+
+def test_a_calibration_that_cannot_be_saved_is_used_and_said(tmp_path):
+    """A full disk when the profile is written: the session goes on with it, and says so."""
+
+    def full(_profile):
+        raise OSError(28, "No space left on device")
+
+    script = frames(("up", 10), rate=5) + frames(("up", 5), ("down", 70), start=10.0)
+    with SessionLog.open(tmp_path / "s.db") as log:
+        monitor, _, out, _ = make_monitor(script, None, log=log)
+        monitor.save_profile = full
+        summary = monitor.run()
+    text = out.getvalue()
+    assert summary["end_reason"] == "source ended" and summary["alerts"] == 1
+    assert "could not save the profile (No space left on device)" in text
+    assert "this session uses the new calibration" in text and "free some disk space" in text
