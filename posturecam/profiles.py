@@ -249,7 +249,10 @@ def load(name_or_path: str | Path) -> Profile:
             raise ValueError(f"larger than {MAX_BYTES >> 20} MiB, far more than a profile holds")
         data = json.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
-        data = None  # nested far deeper than a profile: not one
+        raise ProfileError(
+            f"profile {path} is nested far too deeply to be a profile; it was left as it is. "
+            f"Recalibrate to another name, or delete the file and {_RECALIBRATE}."
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ProfileError(
             f"profile {path} cannot be read ({exc}); it was left as it is. Recalibrate to "

@@ -201,7 +201,7 @@ def _drop_weighted(d: dict) -> None:
 
 
 HOSTILE_PROFILES = {
-    "deeply nested": ("[" * DEEP + "]" * DEEP, "not a posturecam profile"),
+    "deeply nested": ("[" * DEEP + "]" * DEEP, "nested far too deeply"),
     "no usable metric": (changed(_drop_weighted), "no metric its judgement uses"),
     "centre 0": (
         changed(lambda d: d["metrics"]["head_height"].update(centre=0)),
