@@ -277,3 +277,22 @@ def test_a_local_dask_cluster_goes_with_its_batch(sig, serial, sources, tmp_path
     result = run_batch(specs, out, PixelPose(), OPTIONS, MODEL_INFO, progress=False)
     assert [i["status"] for i in result.items] == ["done"] * 3, result.items
     assert_same_results(serial, out, NAMES)
+
+
+def test_the_cli_warns_when_it_runs_a_damaged_folder_again(sources, tmp_path, monkeypatch, capsys):
+    from posturecam import cli, model
+
+    fake = model.ResolvedModel(Path("fake.task"), "full", "--model")
+    monkeypatch.setattr(model, "resolve", lambda *a, **k: fake)
+    monkeypatch.setattr(batch, "ModelRef", lambda _path: PixelPose())
+    out = tmp_path / "out"
+    argv = ["replay", sources["alpha"], sources["beta"], "--out", str(out), "--no-progress"]
+    assert cli.main(argv) == 0
+    (out / "beta" / "frames.csv").unlink()
+    capsys.readouterr()
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"posturecam: warning: {out / 'beta'}: frames.csv is missing; running it again\n"
+    )
+    assert "2 of 2 source(s) replayed" in captured.out and "(1 already done, kept)" in captured.out
