@@ -416,8 +416,12 @@ def file_record(folder: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name in _OWNED:
         path = folder / name
-        with contextlib.suppress(FileNotFoundError):
+        try:
             out[name] = {"size": path.stat().st_size, "blake2b": _digest(path)}
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return {}  # no record: a resume checks the folder's structure instead
     return out
 
 
