@@ -9,7 +9,13 @@ delay is the first alert's frame time in the session log minus the slouch
 start. A reference measured in the same run, the model's own CPU per frame
 times the sampling rate, says how much of the cost is the model.
 
-    python benchmarks/monitor_cpu.py [--seconds 90] [--slouch-at 20]
+    python benchmarks/monitor_cpu.py [--seconds 90] [--slouch-at 20] [--app]
+
+With ``--app`` the desktop app (`posturecam app`, Qt offscreen, the same video and
+profile) runs right after the headless monitor in the same run: its overhead over
+the headless monitor's steady CPU is compared with 0.1 x the bare model at 2 frames/s,
+its peak RSS with 1.3 x the headless monitor's, and its start-up (launch to the
+"watching" line, the first judged state) with 2.5 s.
 
 The last line is JSON.
 """
@@ -32,6 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, letterbox, ping_pong, sample_images
 
 TARGET_CPU = 0.08
+APP_OVERHEAD_OF_MODEL = 0.1  # the app's own CPU, as a share of the model's at 2 frames/s
+APP_RSS_RATIO = 1.3
+APP_STARTUP_S = 2.5
 TARGET_RSS_MB = 400
 PERSISTENCE_S = 60.0  # TemporalSettings default
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -65,6 +74,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
 
 
+def vm_hwm_mb(pid: int) -> float:
+    """The process's peak resident set so far (VmHWM), a cross-check of wait4's ru_maxrss."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 def model_cpu_per_frame(video: Path, model: str, frames: int = 60) -> float:
     """Reference: CPU seconds per frame of a bare PoseLandmarker VIDEO loop, same frames."""
     sys.path.insert(0, str(ROOT))
@@ -87,11 +107,75 @@ def model_cpu_per_frame(video: Path, model: str, frames: int = 60) -> float:
         return (time.process_time() - start) / (len(images) - 1)
 
 
+def run_app(cli: list[str], video: Path, env: dict, seconds: float, warmup: float,
+            out: Path) -> dict:  # fmt: skip
+    """`posturecam app` on the video, offscreen; SIGTERM (its quit) when the video is over."""
+    import signal
+    import threading
+
+    env = {**env, "QT_QPA_PLATFORM": "offscreen"}
+    started = time.monotonic()
+    child = subprocess.Popen(
+        [*cli, "app", "--source", str(video), "--profile", "bench", "--no-tray"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    first: list[float] = []
+
+    def read() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            lines.append(line)
+            if "watching (" in line and not first:
+                first.append(time.monotonic() - started)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    warm_cpu = warm_t = end_cpu = end_t = None
+    sent = False
+    hwm = 0.0
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.25)
+        now = time.monotonic()
+        if not sent and now - started >= seconds + 2.0:
+            child.send_signal(signal.SIGTERM)  # what quitting from the tray does
+            sent = True
+            continue
+        cpu = cpu_seconds(child.pid)
+        hwm = max(hwm, vm_hwm_mb(child.pid))
+        if cpu is None or sent:
+            continue
+        if warm_cpu is None and now - started >= warmup:
+            warm_cpu, warm_t = cpu, now
+        elif warm_cpu is not None and now - started <= seconds:  # while the video plays
+            end_cpu, end_t = cpu, now
+    reader.join(timeout=5)
+    out.write_text("".join(lines))
+    code = os.waitstatus_to_exitcode(status)
+    steady = (
+        (end_cpu - warm_cpu) / (end_t - warm_t)
+        if warm_cpu is not None and end_cpu is not None and end_t > warm_t
+        else None
+    )
+    return {
+        "exit": code,
+        "steady": steady,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "hwm_mb": hwm,
+        "startup_s": first[0] if first else None,
+        "output": "".join(lines),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=90.0, help="video length (>= 60)")
     ap.add_argument("--slouch-at", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=10.0, help="start-up excluded from steady CPU")
+    ap.add_argument("--app", action="store_true", help="also measure the desktop app (Qt)")
     args = ap.parse_args()
     model = os.environ.get(
         "POSTURECAM_MODEL", str(ROOT.parent / "shared/models/pose_landmarker_full.task")
@@ -117,6 +201,7 @@ def main() -> None:
             env=env, cwd=ROOT, stdout=log_out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         warm_cpu = warm_t = end_cpu = end_t = None
+        headless_hwm = 0.0
         while True:
             # wait4 (not poll) reaps the child, and gives its exact CPU totals and peak RSS.
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -125,6 +210,7 @@ def main() -> None:
             time.sleep(0.25)
             now = time.monotonic()
             cpu = cpu_seconds(child.pid)
+            headless_hwm = max(headless_hwm, vm_hwm_mb(child.pid))
             if cpu is None:
                 continue
             if warm_cpu is None and now - started >= args.warmup:
@@ -142,6 +228,16 @@ def main() -> None:
         alert = db.execute("SELECT min(t_s) FROM events WHERE type = 'alert'").fetchone()[0]
         samples = db.execute("SELECT count(*) FROM samples").fetchone()[0]
         db.close()
+        app = None
+        if args.app:
+            app = run_app(cli, video, env, args.seconds, args.warmup, tmp_path / "app.out")
+            db = sqlite3.connect(tmp_path / "home" / "sessions.sqlite3")
+            row = db.execute(
+                "SELECT end_reason, (SELECT count(*) FROM events e WHERE e.session_id = s.id "
+                "AND e.type = 'alert') FROM sessions s ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            db.close()
+            app["end_reason"], app["alerts"] = row
 
     steady = (
         (end_cpu - warm_cpu) / (end_t - warm_t)
@@ -166,9 +262,13 @@ def main() -> None:
         print("no alert")
     print(f"session log samples: {samples}")
     print("monitor output (last lines):", *output.strip().splitlines()[-3:], sep="\n  ")
+    app_json = None
+    if app is not None:
+        app_json = _app_summary(app, steady, peak_mb, floor, headless_hwm)
     print(
         json.dumps(
             {
+                **({"app": app_json} if app_json is not None else {}),
                 "benchmark": "monitor_cpu",
                 "wall_s": round(wall, 1),
                 "cpu_cores": round(steady, 4) if steady is not None else None,
@@ -187,6 +287,48 @@ def main() -> None:
             }
         )
     )
+
+
+def _app_summary(
+    app: dict, steady: float | None, peak_mb: float, floor: float, headless_hwm: float
+) -> dict:
+    """Print the app's figures next to the headless monitor's and return them for the JSON."""
+    overhead = app["steady"] - steady if app["steady"] is not None and steady else None
+    budget = APP_OVERHEAD_OF_MODEL * floor
+    ratio = app["peak_mb"] / peak_mb
+    print(f"app (offscreen): exit {app['exit']}, session ended '{app['end_reason']}', "
+          f"{app['alerts']} alert(s)")  # fmt: skip
+    if app["steady"] is not None:
+        print(
+            f"app steady CPU: {app['steady']:.3f} of a core; overhead over headless "
+            f"{overhead:+.3f} (target <= {budget:.3f} = {APP_OVERHEAD_OF_MODEL} x model)"
+        )
+    print(f"app peak RSS: {app['peak_mb']:.0f} MB = {ratio:.2f} x headless "
+          f"(target <= {APP_RSS_RATIO}); VmHWM sampled: app {app['hwm_mb']:.0f} MB, "
+          f"headless {headless_hwm:.0f} MB")  # fmt: skip
+    startup = app["startup_s"]
+    shown = "none seen" if startup is None else f"{startup:.2f} s"
+    print(f"app start-up to the first judged state: {shown} (target < {APP_STARTUP_S})")
+    if app["exit"] != 0:
+        print("app output:", *app["output"].strip().splitlines()[-5:], sep="\n  ")
+    return {
+        "exit": app["exit"],
+        "end_reason": app["end_reason"],
+        "alerts": app["alerts"],
+        "cpu_cores": round(app["steady"], 4) if app["steady"] is not None else None,
+        "overhead_cores": round(overhead, 4) if overhead is not None else None,
+        "overhead_budget_cores": round(budget, 4),
+        "peak_rss_mb": round(app["peak_mb"], 1),
+        "rss_ratio": round(ratio, 2),
+        "vm_hwm_mb": round(app["hwm_mb"], 1),
+        "headless_vm_hwm_mb": round(headless_hwm, 1),
+        "startup_s": round(startup, 2) if startup is not None else None,
+        "meets": {
+            "overhead": overhead is not None and overhead <= budget,
+            "rss": ratio <= APP_RSS_RATIO,
+            "startup": startup is not None and startup < APP_STARTUP_S,
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -132,3 +132,27 @@ def test_the_installed_pyside6_keeps_its_reference_counts():
     for _ in range(1000):
         pen.setWidthF(2.0)
     assert sys.getrefcount(None) - before > -10
+
+
+@pytest.mark.integration
+def test_the_apps_process_loads_no_plotting_stack(model_path):
+    """PySide6's import hook must not wake MediaPipe's deferred package inits (matplotlib)."""
+    pytest.importorskip("PySide6.QtWidgets")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from posturecam.app.qtenv import prepare
+        prepare()
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from posturecam.pose import VIDEO, MediaPipePose
+        MediaPipePose({str(model_path)!r}, VIDEO).close()
+        heavy = [m for m in ("matplotlib", "pyarrow", "dask") if m in sys.modules]
+        print("heavy:", heavy)
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "heavy: []" in done.stdout

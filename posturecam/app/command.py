@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from posturecam.app import NEEDS_QT, qt_available
     from posturecam.app.qtenv import display_problem, prepare
 
+    prepare()  # before any Qt import (qt_available imports PySide6): see qtenv.prepare
     if not qt_available():
         raise PosturecamError(NEEDS_QT)
     problem = display_problem()
@@ -62,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
     cfg, cfg_path, _existed = settings.load_user(Path(args.config) if args.config else None)
     cfg = replace(cfg, monitor=cfg.monitor.updated(profile=args.profile, source=args.source))
     resolved = model.resolve(args.model, args.model_variant)
-    prepare()  # before any Qt import: OpenCV's Qt plugin path must not reach PySide6
     with control.monitor_lock():  # a second instance is told about the first, and stops
         from posturecam.app.main import run_gui
 

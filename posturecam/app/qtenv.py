@@ -34,9 +34,17 @@ def drop_opencv_qt(environ: MutableMapping[str, str] | None = None) -> list[str]
 
 
 def prepare() -> list[str]:
-    """Import cv2 now (its import sets the variables, once per process), then drop them."""
+    """Import cv2 now (its import sets the variables, once per process), then drop them.
+
+    Also set up MediaPipe's pose modules before PySide6 is imported: PySide6's import
+    hook touches modules' attributes, which runs the package __init__ files posturecam
+    defers (pose.py) and pulls in matplotlib, about 40 MB the app never uses.
+    """
     import cv2  # noqa: F401
 
+    from posturecam import pose
+
+    pose._pose_api()  # private, but the deferral's own entry point: run early on purpose
     return drop_opencv_qt()
 
 
