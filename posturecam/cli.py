@@ -175,7 +175,7 @@ def _add_live_parsers(sub: argparse._SubParsersAction) -> None:
     )
     mo.add_argument("--profile", metavar="NAME|PATH", help="calibration profile (default: default)")
     mo.add_argument("--source", help="camera index or a video file played at real time (default 0)")
-    mo.add_argument("--rate", type=_rate, metavar="HZ", help="base sampling rate (2)")
+    mo.add_argument("--rate", type=_rate, metavar="HZ", help="frames/s while settled (1)")
     mo.add_argument(
         "--preview",
         action=argparse.BooleanOptionalAction,

@@ -23,7 +23,10 @@ import numpy as np
 @dataclass(frozen=True)
 class GateSettings:
     enabled: bool = True
-    recheck_s: float = 3.0  # the model runs at least this often, whatever the thumbnail says
+    # The model runs at least this often, whatever the thumbnail says: a slump the
+    # thumbnail missed is seen within 5 s, inside the subtle slouch's 10 s allowance
+    # (a strong slump changes the picture, so it is seen at once).
+    recheck_s: float = 5.0
     noise_k: float = 3.0  # a change is this many times the camera's own frame-to-frame noise
     learn_frames: int = 8  # frame pairs that measure the noise at the start (model always runs)
     size: tuple[int, int] = (64, 48)  # thumbnail width, height

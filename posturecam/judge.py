@@ -6,6 +6,7 @@ undecided (NaN score, empty verdict), never good or bad.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -367,16 +368,23 @@ def issue_names(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
     Vectorised for long recordings: each frame's set of issues becomes a bit
     code, and every possible code's joined names are built once, in rule order.
     """
-    names = list(severity)
+    names = tuple(severity)
     codes = np.zeros(n, np.intp)
     for bit, name in enumerate(names):
         codes |= (severity[name] > 1.0).astype(np.intp) << bit  # NaN is not over
+    return _joined_names(names)[codes]
+
+
+@functools.lru_cache(maxsize=16)
+def _joined_names(names: tuple[str, ...]) -> np.ndarray:
+    """Every subset of ``names`` joined by ";", indexed by its bit code (built once)."""
     joined = np.empty(1 << len(names), dtype=object)
     joined[:] = [
         ";".join(name for bit, name in enumerate(names) if code >> bit & 1)
         for code in range(joined.size)
     ]
-    return joined[codes]
+    joined.flags.writeable = False
+    return joined
 
 
 def judge(

@@ -19,6 +19,7 @@ from posturecam import control, profiles
 from posturecam.capture import LiveCapture, open_live
 from posturecam.errors import CalibrationError
 from posturecam.feedback import FeedbackWatcher
+from posturecam.gating import GateSettings
 from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
 from posturecam.notify import make_notifier
 from posturecam.pose import VIDEO, PoseEstimator
@@ -84,6 +85,7 @@ def run_monitor(
         temporal=cfg.temporal,
         judge=cfg.judge,
         adapt=cfg.adapt,
+        gate=GateSettings(enabled=m.gate, recheck_s=m.recheck_s),
     )
     with control.monitor_lock():
         cap = capture or open_live(m.source)

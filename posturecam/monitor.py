@@ -58,7 +58,7 @@ _ALERT_LEAD_S = 3.0
 
 @dataclass(frozen=True)
 class MonitorOptions:
-    rate_hz: float = 2.0  # while upright: low cost
+    rate_hz: float = 1.0  # while posture is settled: low cost
     max_rate_hz: float = 5.0  # while drifting or slouching: prompt alerts
     snooze_s: float = 1800.0  # the preview's 's' key
     sample_every_s: float = 1.0  # session log resolution

@@ -13,7 +13,7 @@ drift_tau_s = 0                     # 0: never follow slow drift
 
 [monitor]
 source = "0"                        # camera index or video file
-rate_hz = 2.0
+rate_hz = 1.0
 
 The monitor reads one such file from the user's config directory
 (``config_path``); flags override it. Defaults apply only when that file is
@@ -62,22 +62,24 @@ class MonitorSettings:
 
     source: str = "0"  # camera index or video file
     profile: str = "default"  # calibration profile name or path
-    rate_hz: float = 2.0  # base sampling rate
+    rate_hz: float = 1.0  # while posture is settled: most of the day
     max_rate_hz: float = 5.0  # while posture is drifting/slouching
     notify: bool = True  # desktop notifications (the terminal line is always printed)
     preview: bool = False
     snooze_minutes: float = 30.0  # the 's' key in the preview
+    gate: bool = True  # change gating: reuse the last landmarks while the picture is still
+    recheck_s: float = 5.0  # ...but run the model at least this often
 
     def __post_init__(self) -> None:
         for name in ("source", "profile"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"[monitor] {name} must be a non-empty string, got {value!r}")
-        for name in ("notify", "preview"):
+        for name in ("notify", "preview", "gate"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(f"[monitor] {name} must be true or false, got {value!r}")
-        for name in ("rate_hz", "max_rate_hz", "snooze_minutes"):
+        for name in ("rate_hz", "max_rate_hz", "snooze_minutes", "recheck_s"):
             value = getattr(self, name)
             if not _is_number(value) or not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"[monitor] {name} must be a number greater than 0, got {value!r}")
@@ -409,6 +411,8 @@ _MONITOR_NOTES = {
     "notify": "desktop notifications (a terminal line is always printed)",
     "preview": "show the camera with the overlay",
     "snooze_minutes": "what the 's' key in the preview snoozes",
+    "gate": "skip the model while the picture has not changed",
+    "recheck_s": "...but run it at least this often (seconds)",
 }
 _JUDGE_NOTES = {
     "noise_k": "threshold = noise_k x calibration noise",

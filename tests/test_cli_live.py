@@ -19,7 +19,7 @@ def test_config_path_and_show_defaults(capsys, _isolated_home):
     assert code == 0 and out.strip() == str(_isolated_home / "config.toml")
     code, out, _ = run(capsys, "config", "show")
     assert code == 0
-    assert "does not exist" in out and "[monitor]" in out and "rate_hz = 2.0" in out
+    assert "does not exist" in out and "[monitor]" in out and "rate_hz = 1.0" in out
 
 
 def test_config_show_reads_the_file_and_a_broken_file_names_the_line(capsys, _isolated_home):
