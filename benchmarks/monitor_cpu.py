@@ -66,9 +66,11 @@ def make_video(path: Path, seconds: float, slouch_at: float, fps: float = 15.0) 
     writer.release()
 
 
-def cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int, tid: int | None = None) -> float | None:
+    """CPU seconds of a process (all threads), or of one of its threads."""
+    where = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(where).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
@@ -132,6 +134,7 @@ def run_app(cli: list[str], video: Path, env: dict, seconds: float, warmup: floa
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     warm_cpu = warm_t = end_cpu = end_t = None
+    warm_gui = end_gui = None  # the Qt main thread: the app's own work, beside the monitor's
     sent = False
     hwm = 0.0
     while True:
@@ -148,10 +151,11 @@ def run_app(cli: list[str], video: Path, env: dict, seconds: float, warmup: floa
         hwm = max(hwm, vm_hwm_mb(child.pid))
         if cpu is None or sent:
             continue
+        gui = cpu_seconds(child.pid, child.pid)
         if warm_cpu is None and now - started >= warmup:
-            warm_cpu, warm_t = cpu, now
+            warm_cpu, warm_t, warm_gui = cpu, now, gui
         elif warm_cpu is not None and now - started <= seconds:  # while the video plays
-            end_cpu, end_t = cpu, now
+            end_cpu, end_t, end_gui = cpu, now, gui
     reader.join(timeout=5)
     out.write_text("".join(lines))
     code = os.waitstatus_to_exitcode(status)
@@ -160,9 +164,15 @@ def run_app(cli: list[str], video: Path, env: dict, seconds: float, warmup: floa
         if warm_cpu is not None and end_cpu is not None and end_t > warm_t
         else None
     )
+    gui_cores = (
+        (end_gui - warm_gui) / (end_t - warm_t)
+        if warm_gui is not None and end_gui is not None and end_t and warm_t and end_t > warm_t
+        else None
+    )
     return {
         "exit": code,
         "steady": steady,
+        "gui_cores": gui_cores,
         "peak_mb": usage.ru_maxrss / 1024,
         "hwm_mb": hwm,
         "startup_s": first[0] if first else None,
@@ -296,6 +306,9 @@ def _app_summary(
     overhead = app["steady"] - steady if app["steady"] is not None and steady else None
     budget = APP_OVERHEAD_OF_MODEL * floor
     ratio = app["peak_mb"] / peak_mb
+    # Both wait4 figures came out at the same 367 MB on this machine, run after run, while
+    # VmHWM (the process's own peak, sampled 4x a second) differs: VmHWM decides the target.
+    hwm_ratio = app["hwm_mb"] / headless_hwm if headless_hwm else None
     print(f"app (offscreen): exit {app['exit']}, session ended '{app['end_reason']}', "
           f"{app['alerts']} alert(s)")  # fmt: skip
     if app["steady"] is not None:
@@ -303,12 +316,18 @@ def _app_summary(
             f"app steady CPU: {app['steady']:.3f} of a core; overhead over headless "
             f"{overhead:+.3f} (target <= {budget:.3f} = {APP_OVERHEAD_OF_MODEL} x model)"
         )
-    print(f"app peak RSS: {app['peak_mb']:.0f} MB = {ratio:.2f} x headless "
-          f"(target <= {APP_RSS_RATIO}); VmHWM sampled: app {app['hwm_mb']:.0f} MB, "
-          f"headless {headless_hwm:.0f} MB")  # fmt: skip
+    print(f"app peak RSS (VmHWM): {app['hwm_mb']:.0f} MB vs headless {headless_hwm:.0f} MB = "
+          f"{hwm_ratio or 0:.2f} x (target <= {APP_RSS_RATIO}); wait4 ru_maxrss: "
+          f"{app['peak_mb']:.0f} vs {peak_mb:.0f} MB")  # fmt: skip
     startup = app["startup_s"]
     shown = "none seen" if startup is None else f"{startup:.2f} s"
     print(f"app start-up to the first judged state: {shown} (target < {APP_STARTUP_S})")
+    if app["gui_cores"] is not None:
+        share = app["gui_cores"] / floor
+        print(
+            f"app's Qt main thread alone (tray, signals, timers): {app['gui_cores']:.4f} of a "
+            f"core = {share:.3f} x model (target <= {APP_OVERHEAD_OF_MODEL})"
+        )
     if app["exit"] != 0:
         print("app output:", *app["output"].strip().splitlines()[-5:], sep="\n  ")
     return {
@@ -318,14 +337,16 @@ def _app_summary(
         "cpu_cores": round(app["steady"], 4) if app["steady"] is not None else None,
         "overhead_cores": round(overhead, 4) if overhead is not None else None,
         "overhead_budget_cores": round(budget, 4),
+        "gui_thread_cores": round(app["gui_cores"], 5) if app["gui_cores"] is not None else None,
         "peak_rss_mb": round(app["peak_mb"], 1),
-        "rss_ratio": round(ratio, 2),
+        "rss_ratio": round(hwm_ratio, 2) if hwm_ratio else None,
+        "ru_maxrss_ratio": round(ratio, 2),
         "vm_hwm_mb": round(app["hwm_mb"], 1),
         "headless_vm_hwm_mb": round(headless_hwm, 1),
         "startup_s": round(startup, 2) if startup is not None else None,
         "meets": {
             "overhead": overhead is not None and overhead <= budget,
-            "rss": ratio <= APP_RSS_RATIO,
+            "rss": hwm_ratio is not None and hwm_ratio <= APP_RSS_RATIO,
             "startup": startup is not None and startup < APP_STARTUP_S,
         },
     }
