@@ -54,6 +54,9 @@ _IMPORTED = time.monotonic()
 PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
 # Sample faster this close to an alert, so it comes on time without a high rate all along.
 _ALERT_LEAD_S = 3.0
+# Longer than this between two analysed frames (by the wall clock or the frames' own
+# times) is a gap: suspend, a stalled camera. Paused and snoozed time is not a gap.
+SLEEP_GAP_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,7 @@ class Monitor:
         self.gate = ChangeGate(self.options.gate)
         self._seen: Landmarks | None = None  # the landmarks of the gate's reference frame
         self._watch = False  # posture on the move: the model runs on every frame
+        self._last_seen: tuple[float, float] | None = None  # (wall, t_s) of the last frame
         self.session_id: int | None = None
         self.end_reason = ""
         self._capturing = False
@@ -354,6 +358,7 @@ class Monitor:
         """The next frame runs the model: after a pause, recalibration or no camera."""
         self.gate.reset()
         self._seen = None
+        self._last_seen = None
 
     def _close_timeline(self) -> None:
         """Fold the timeline's totals in and start a fresh one (after a pause or recalibration)."""
@@ -532,6 +537,7 @@ class Monitor:
 
     def _analyse(self, frame: Frame) -> Step:
         assert self.profile is not None
+        self._check_gap(frame.t_s)
         landmarks, carried = self._landmarks(frame)
         verdict = judge_frame(
             frame, landmarks, self.profile, self._settings(), self._baseline_tracker(), carried
@@ -580,6 +586,23 @@ class Monitor:
             )
             self._handle_key(self.preview.show(draw_overlay(frame.image, landmarks, info)))
         return step
+
+    def _check_gap(self, t_s: float) -> None:
+        """A computer that slept (or a camera that stalled) is a gap, not slouching or presence.
+
+        Frame times may stop while the machine sleeps (monotonic clocks do), so the
+        wall clock is compared too. After a gap the timers start afresh, as after a pause.
+        """
+        now = self.wall()
+        last, self._last_seen = self._last_seen, (now, t_s)
+        if last is None:
+            return
+        gap = max(now - last[0], t_s - last[1])
+        if gap > SLEEP_GAP_S:
+            self._close_timeline()
+            self.status.message(
+                f"no frames for {format_duration(gap)} (the computer slept?): timers start afresh"
+            )
 
     def _landmarks(self, frame: Frame) -> tuple[Landmarks, bool]:
         """This frame's landmarks, and whether they were carried over from the last model run.

@@ -371,3 +371,25 @@ def test_unusable_frames_are_never_carried_over(profile):
     # After the black stretch the model runs again on the first usable frame.
     first_after = next(f.index for f in script[40:] if f.name == "up")
     assert first_after in monitor.estimator.calls
+
+
+def test_a_computer_that_slept_is_a_gap_not_slouching(profile):
+    """Slouched 40 s, the laptop sleeps an hour (frame times do not move, the wall clock
+    does), then slouched again: the count starts afresh, so no alert 20 s after waking."""
+    script = frames(("up", 10), ("down", 40), ("down", 30))
+    monitor, _, out, _ = make_monitor(script, profile)
+    clock_jumped = []
+    real_wait = monitor._wait
+
+    def wait(seconds: float) -> None:
+        real_wait(seconds)
+        # The first frame of the second "down" stretch (frame time 50 s) follows the sleep.
+        if not clock_jumped and monitor.totals.frames == 100:
+            monitor.capture.clock[0] += 3600.0
+            clock_jumped.append(True)
+
+    monitor._wait = wait
+    summary = monitor.run()
+    assert clock_jumped
+    assert "timers start afresh" in out.getvalue()
+    assert summary["alerts"] == 0  # 40 s + 30 s of slouching, but never 60 s in one stretch
