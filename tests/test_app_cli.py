@@ -156,3 +156,16 @@ def test_the_apps_process_loads_no_plotting_stack(model_path):
                           env=env, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "heavy: []" in done.stdout
+
+
+def test_menu_entry_on_linux_and_a_clear_line_elsewhere(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert cli.main(["app", "--install-menu-entry"]) == 0
+    entry = tmp_path / "applications" / "posturecam.desktop"
+    assert "Exec=" in entry.read_text() and "Autostart" not in entry.read_text()
+    assert cli.main(["app", "--remove-menu-entry"]) == 0 and not entry.exists()
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert cli.main(["app", "--install-menu-entry"]) == 2
+    err = capsys.readouterr().err
+    assert "only on Linux" in err and err.count("\n") == 1

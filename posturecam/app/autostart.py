@@ -1,4 +1,5 @@
-"""Start the app at login: an XDG autostart .desktop file, a LaunchAgent, a Startup script.
+"""Start the app at login: an XDG autostart .desktop file, a LaunchAgent, a Startup script;
+and, on Linux, an applications-menu entry (the same .desktop file in the XDG data folder).
 
 Qt-free, so `posturecam app --install-autostart` works without a display. Each file
 runs this Python's `-m posturecam app`, so it follows the environment it was made in.
@@ -89,6 +90,44 @@ def install(system: str | None = None, environ: Mapping[str, str] | None = None)
 def remove(system: str | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
     """Delete our login item; the path removed, or None when there was none."""
     path = target(system, environ)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PosturecamError(f"cannot remove {path} ({exc.strerror or exc})") from exc
+    return path
+
+
+def menu_target(system: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The applications-menu entry (Linux and other XDG desktops only)."""
+    system = system or sys.platform
+    if system in ("darwin", "win32"):
+        raise PosturecamError(
+            "a menu entry is made only on Linux (XDG desktops); on macOS and Windows start "
+            "posturecam-app from a terminal, or use --install-autostart"
+        )
+    env = os.environ if environ is None else environ
+    home = Path(env.get("HOME") or Path.home())
+    data = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return data / "applications" / "posturecam.desktop"
+
+
+def install_menu_entry(system: str | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    path = menu_target(system, environ)
+    text = content("linux").replace("X-GNOME-Autostart-enabled=true\n", "")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text(path, text)
+    except OSError as exc:
+        raise PosturecamError(f"cannot write {path} ({exc.strerror or exc})") from exc
+    return path
+
+
+def remove_menu_entry(
+    system: str | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    path = menu_target(system, environ)
     try:
         path.unlink()
     except FileNotFoundError:

@@ -32,6 +32,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     auto.add_argument(
         "--remove-autostart", action="store_true", help="stop starting the app at login and exit"
     )
+    auto.add_argument(
+        "--install-menu-entry",
+        action="store_true",
+        help="add posturecam to the applications menu (Linux) and exit",
+    )
+    auto.add_argument(
+        "--remove-menu-entry", action="store_true", help="remove it from the menu and exit"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
     if args.remove_autostart:
         removed = autostart.remove()
         print(f"removed {removed}" if removed else "posturecam app was not set to start at login")
+        return 0
+    if args.install_menu_entry:
+        print(f"installed {autostart.install_menu_entry()}: posturecam is in the menu")
+        return 0
+    if args.remove_menu_entry:
+        removed = autostart.remove_menu_entry()
+        print(f"removed {removed}" if removed else "posturecam was not in the menu")
         return 0
     from posturecam.app import NEEDS_QT, qt_available
     from posturecam.app.qtenv import display_problem, prepare
