@@ -169,3 +169,15 @@ def test_menu_entry_on_linux_and_a_clear_line_elsewhere(capsys, monkeypatch, tmp
     assert cli.main(["app", "--install-menu-entry"]) == 2
     err = capsys.readouterr().err
     assert "only on Linux" in err and err.count("\n") == 1
+
+
+def test_the_gui_entry_point_shows_its_error_line_in_a_box(monkeypatch, tmp_path):
+    from posturecam.app.command import gui_main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+
+    monkeypatch.setattr("posturecam.app.qt_available", lambda: False)
+    shown: list[str] = []
+    assert gui_main([], show=shown.append) == 2
+    assert len(shown) == 1 and "pip install 'posturecam[app]'" in shown[0]
+    assert gui_main(["--remove-autostart"], show=shown.append) == 0 and len(shown) == 1

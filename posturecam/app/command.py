@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from posturecam.errors import PosturecamError
 
@@ -91,8 +93,37 @@ def run(args: argparse.Namespace) -> int:
         )
 
 
-def gui_main() -> int:
-    """The ``posturecam-app`` GUI entry point: `posturecam app` with its errors in one line."""
+def gui_main(argv: list[str] | None = None, show: Callable[[str], Any] | None = None) -> int:
+    """The ``posturecam-app`` GUI entry point: `posturecam app`, and its one error line in a
+    message box too, since a program started from a menu or at login has no terminal."""
+    import contextlib
+    import io
+
     from posturecam.cli import main
 
-    return main(["app", *sys.argv[1:]])
+    class Tee(io.StringIO):
+        def write(self, text: str) -> int:
+            if sys.__stderr__ is not None:  # the terminal still sees it, if there is one
+                sys.__stderr__.write(text)
+            return super().write(text)
+
+    captured = Tee()
+    with contextlib.redirect_stderr(captured):
+        code = main(["app", *(sys.argv[1:] if argv is None else argv)])
+    lines = [line for line in captured.getvalue().splitlines() if line.strip()]
+    if code != 0 and lines:
+        (show or _message_box)(lines[-1])
+    return code
+
+
+def _message_box(text: str) -> None:
+    """Best effort: without Qt or a display the line on stderr is all there is."""
+    from posturecam.app import qt_available
+    from posturecam.app.qtenv import display_problem
+
+    if not qt_available() or display_problem():
+        return
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(["posturecam"])  # noqa: F841 - kept alive
+    QMessageBox.critical(None, "posturecam", text)
