@@ -105,17 +105,12 @@ def real_tray(path: Path) -> Path | None:
     if any(shutil.which(t) is None for t in ("Xvfb", "trayer", "dbus-run-session")):
         print("skipped tray-real.png: needs Xvfb, trayer and dbus-run-session")
         return None
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    number = os.read(read, 16).decode().strip()
-    os.close(read)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tray_child import start_xvfb
+
+    xvfb, display_name = start_xvfb()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
-    env.update(DISPLAY=f":{number}", QT_QPA_PLATFORM="xcb")
+    env.update(DISPLAY=display_name, QT_QPA_PLATFORM="xcb")
     tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype",
                              "pixel", "--width", "120", "--heighttype", "pixel", "--height", "28",
                              "--transparent", "false"], env=env, stdout=subprocess.DEVNULL,

@@ -26,16 +26,11 @@ def display():
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb trayer dbus-daemon)")
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        pass_fds=(write,), stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    os.close(write)
-    number = os.read(read, 16).decode().strip()
-    os.close(read)
+    from tray_child import start_xvfb
+
+    xvfb, display_name = start_xvfb()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}  # cv2 set some
-    env.update(DISPLAY=f":{number}", QT_QPA_PLATFORM="xcb")
+    env.update(DISPLAY=display_name, QT_QPA_PLATFORM="xcb")
     tray = subprocess.Popen(
         ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
          "120", "--heighttype", "pixel", "--height", "28", "--transparent", "false"],

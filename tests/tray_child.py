@@ -62,3 +62,31 @@ def main(out: str) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))
+
+
+def start_xvfb(size: str = "800x600x24"):
+    """Xvfb on a free display number; returns (process, ":N") once its socket is there.
+
+    (``-displayfd`` was flaky here: after some tests Xvfb could not write the number.)
+    """
+    import os
+    import subprocess
+    import time
+
+    for number in range(91, 140):
+        if os.path.exists(f"/tmp/.X{number}-lock") or os.path.exists(f"/tmp/.X11-unix/X{number}"):
+            continue
+        proc = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", size, "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            if os.path.exists(f"/tmp/.X11-unix/X{number}"):
+                time.sleep(0.2)
+                return proc, f":{number}"
+            time.sleep(0.05)
+        proc.terminate()
+        proc.wait(5)
+    raise RuntimeError("no free X display for Xvfb")
