@@ -282,3 +282,17 @@ def test_first_run_opens_the_setup_then_watches_with_its_profile(app, tmp_path):
     wait_until(lambda: len(captures) == 2, 10, "watching again")
     controller.quit()
     wait_until(lambda: controller.worker is None, 10)
+
+
+def test_the_profile_choice_is_written_to_config_toml(app, tmp_path):
+    from posturecam.app.main import profile_saver
+    from posturecam.settings import SettingsError, load
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("# mine\n[monitor]\nrate_hz = 2\n")
+    profile_saver(cfg)("docked")
+    assert load(cfg).monitor.profile == "docked" and "# mine" in cfg.read_text()
+    cfg.write_text("[monitor]\nrate_hz = = 2\n")  # broken: said, and left alone
+    with pytest.raises(SettingsError, match="line 2"):
+        profile_saver(cfg)("laptop")
+    assert cfg.read_text() == "[monitor]\nrate_hz = = 2\n"

@@ -72,6 +72,7 @@ class AppController(QObject):
         lock_source: LockSource | None = None,
         screen_locked: threading.Event | None = None,
         on_first_judged: Callable[[str, float], Any] | None = None,
+        remember_profile: Callable[[str], Any] | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -95,6 +96,7 @@ class AppController(QObject):
         self._bridge.changed.connect(self._on_lock)
         self.started_at = time.monotonic()
         self.on_first_judged = on_first_judged  # (state, seconds since the controller began)
+        self.remember_profile = remember_profile  # writes the choice to config.toml
         self.ui = TrayUI(
             self.model,
             Actions(
@@ -180,6 +182,11 @@ class AppController(QObject):
             return
         self.cfg = replace(self.cfg, monitor=monitor)
         self.model.profile = name
+        if self.remember_profile is not None:
+            try:
+                self.remember_profile(name)
+            except PosturecamError as exc:  # this session still uses it
+                self.ui.say("posturecam", f"{exc}; '{name}' is used until you quit")
         self.model.state, self.model.detail = "starting", ""
         self.ui.refresh()
         if self.worker is None:

@@ -105,6 +105,18 @@ def beep_on_alert(cfg_path: Path) -> Callable[[str, dict], None]:
     return listen
 
 
+def profile_saver(cfg_path: Path) -> Callable[[str], None]:
+    """The tray's profile choice goes into config.toml, so the next start uses it too."""
+
+    def save(name: str) -> None:
+        from posturecam.app import configfile
+
+        cf = configfile.read(cfg_path)
+        configfile.save(cf, {("monitor", "profile"): name})
+
+    return save
+
+
 def glow_wanted(cfg_path: Path) -> bool:
     """The [app] glow setting, where the desktop allows a click-through overlay."""
     from posturecam.app.configfile import read
@@ -145,6 +157,7 @@ def run_gui(
         reload=lambda: load_user(cfg_path)[0],
         lock_source=default_source(),
         screen_locked=screen_locked,
+        remember_profile=profile_saver(cfg_path),
         on_first_judged=lambda state, _s: print(
             f"posturecam: watching ({state} after {time.monotonic() - started:.2f} s)",
             file=sys.stderr,
