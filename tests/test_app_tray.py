@@ -159,7 +159,13 @@ def test_a_failed_first_calibration_is_said_not_crashed(running):
     r = running([("nobody", 200)], then_end=False)  # no profile: the monitor calibrates first
     wait_until(lambda: r.kinds("calibration_failed"), 20, "the calibration to fail")
     wait_until(lambda: r.controller.model.state == "stopped", 10, "stopped")
-    assert r.controller.model.state == "stopped"
+    ui = r.controller.ui
+    wait_until(lambda: r.controller.worker is None, 10, "the session to end")
+    assert ui.again_action.isVisible() and not ui.pause_action.isVisible()
+    assert not ui.recalibrate_action.isEnabled()
+    ui.again_action.trigger()  # watch again: a new session (it calibrates again)
+    wait_until(lambda: len(r.captures) == 2, 10, "a second session")
+    assert not ui.again_action.isVisible()
     assert r.kinds("calibration_failed")[0]["message"]
     assert not (control.running_monitor() or 0)  # the app's test instance holds no lock
 

@@ -113,6 +113,7 @@ class AppController(QObject):
                 profiles=profile_names,
                 control=control.ControlWatcher().current,  # one stat a second
                 today_share=today_share,
+                watch_again=self.watch_again,
             ),
             tray_available=tray_available,
         )
@@ -168,6 +169,13 @@ class AppController(QObject):
             self.ui.on_report("stopped", {"reason": reason})
 
     # ------------------------------------------------------------------ menu entries
+
+    def watch_again(self) -> None:
+        """A new session after the last one stopped (a failed calibration, a source gone)."""
+        if self.worker is None and not self.quitting:
+            self.model.state, self.model.detail = "starting", ""
+            self.ui.refresh()
+            self._start_worker()
 
     def recalibrate(self) -> None:
         if self.worker is not None:

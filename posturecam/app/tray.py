@@ -58,6 +58,7 @@ class Actions:
     profiles: Callable[[], list[str]] = list
     control: Callable[[], Control] = Control  # the control file as it is now
     today_share: Callable[[], float | None] = lambda: None
+    watch_again: Callable[[], Any] = lambda: None  # after the session stopped
 
 
 class FallbackWindow(QWidget):
@@ -141,6 +142,7 @@ class TrayUI(QObject):
         m.addSeparator()
         self.pause_action = self._add(m, "Pause", a.pause)
         self.resume_action = self._add(m, "Resume", a.resume)
+        self.again_action = self._add(m, "Watch again", a.watch_again)
         self.snooze_menu = m.addMenu("Snooze")
         for label, seconds in SNOOZES:
             self._add(self.snooze_menu, label, lambda s=seconds: a.snooze(s))
@@ -235,8 +237,11 @@ class TrayUI(QObject):
         if self.model.held_until is not None:
             line += f" until {datetime.fromtimestamp(self.model.held_until):%H:%M}"
         self.status_action.setText(line)
-        self.pause_action.setVisible(not held)
-        self.resume_action.setVisible(held)
+        stopped = state == "stopped"
+        self.pause_action.setVisible(not held and not stopped)
+        self.resume_action.setVisible(held and not stopped)
+        self.again_action.setVisible(stopped)
+        self.recalibrate_action.setEnabled(not stopped)
         can_feedback = state not in ("starting", "calibrating", "not_calibrated", "stopped")
         for action in self.feedback_actions:
             action.setEnabled(can_feedback)
