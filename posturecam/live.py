@@ -56,6 +56,20 @@ def today_slouched_s(log: SessionLog, now: float) -> float:
     return days[0].slouched_s if days else 0.0
 
 
+def monitor_options(cfg: Settings) -> MonitorOptions:
+    """The monitor's options from the settings (the terminal monitor's and the app's)."""
+    m = cfg.monitor
+    return MonitorOptions(
+        rate_hz=m.rate_hz,
+        max_rate_hz=m.max_rate_hz,
+        snooze_s=m.snooze_minutes * 60.0,
+        temporal=cfg.temporal,
+        judge=cfg.judge,
+        adapt=cfg.adapt,
+        gate=GateSettings(enabled=m.gate, recheck_s=m.recheck_s),
+    )
+
+
 def run_monitor(
     cfg: Settings,
     make_estimator: Callable[[str], PoseEstimator],
@@ -78,15 +92,7 @@ def run_monitor(
             file=stream,
             flush=True,
         )
-    options = MonitorOptions(
-        rate_hz=m.rate_hz,
-        max_rate_hz=m.max_rate_hz,
-        snooze_s=m.snooze_minutes * 60.0,
-        temporal=cfg.temporal,
-        judge=cfg.judge,
-        adapt=cfg.adapt,
-        gate=GateSettings(enabled=m.gate, recheck_s=m.recheck_s),
-    )
+    options = monitor_options(cfg)
     with control.monitor_lock():
         cap = capture or open_live(m.source)
         estimator = make_estimator(VIDEO)

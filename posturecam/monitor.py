@@ -521,18 +521,18 @@ class Monitor:
         self._wait(max(0.0, 1.0 / rate - (time.monotonic() - began)))
 
     def _watchful(self, step: Step) -> bool:
-        """Posture on the move: drifting, nearly drifting, or an alert about to fall due.
+        """Posture on the move: drifting, or an alert about to fall due.
 
-        A settled state (upright, or slouching well before the alert) keeps the
-        low base rate, which is most of the day and most of the CPU saving.
+        A settled state (upright, even near the threshold, or slouching well
+        before the alert) keeps the low base rate and change gating, which is most
+        of the day and most of the CPU saving: a slump changes the picture, so the
+        gate runs the model on it at once, and the base rate sees it within a second.
         """
         t = self.options.temporal
         if step.state == DRIFTING:
             return True
         if step.state == SLOUCHING:
             return step.slouch_s >= t.persistence_s - _ALERT_LEAD_S
-        if step.state == UPRIGHT:
-            return not math.isnan(step.smoothed) and step.smoothed >= 0.8 * t.exit
         return False
 
     def _analyse(self, frame: Frame) -> Step:

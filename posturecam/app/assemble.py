@@ -18,8 +18,8 @@ from posturecam.app.lock import LockAwareWatcher
 from posturecam.capture import LiveCapture, open_live
 from posturecam.control import ControlWatcher, pause, resume, snooze
 from posturecam.feedback import FeedbackWatcher
-from posturecam.live import today_slouched_s
-from posturecam.monitor import ControlCommands, Listener, Monitor, MonitorOptions, StatusLine
+from posturecam.live import monitor_options, today_slouched_s
+from posturecam.monitor import ControlCommands, Listener, Monitor, StatusLine
 from posturecam.notify import NotificationHub, make_notifier
 from posturecam.pose import VIDEO, PoseEstimator
 from posturecam.sessionlog import SessionLog
@@ -37,19 +37,6 @@ class NullStream:
 
     def isatty(self) -> bool:
         return False
-
-
-def monitor_options(cfg: Settings) -> MonitorOptions:
-    """The options `posturecam monitor` derives from the same settings (live.run_monitor)."""
-    m = cfg.monitor
-    return MonitorOptions(
-        rate_hz=m.rate_hz,
-        max_rate_hz=m.max_rate_hz,
-        snooze_s=m.snooze_minutes * 60.0,
-        temporal=cfg.temporal,
-        judge=cfg.judge,
-        adapt=cfg.adapt,
-    )
 
 
 @contextlib.contextmanager
