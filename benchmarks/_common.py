@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -34,19 +35,22 @@ def letterbox(img: np.ndarray, width: int, height: int, fill: int = 0) -> np.nda
     )
 
 
-def sample_images(folder: Path = DEFAULT_SAMPLE) -> list[np.ndarray]:
-    """The sample frames (BGR) in manifest order."""
+def iter_sample_images(folder: Path = DEFAULT_SAMPLE) -> Iterator[np.ndarray]:
+    """The sample frames (BGR) in manifest order, one at a time."""
     with open(folder / "manifest.csv", newline="", encoding="utf-8") as fh:
         names = [row["file"] for row in csv.DictReader(fh)]
-    images = []
+    if not names:
+        raise SystemExit(f"no sample frames listed in {folder / 'manifest.csv'}")
     for name in names:
         img = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
         if img is None:
             raise SystemExit(f"cannot read sample frame {folder / name}")
-        images.append(img)
-    if not images:
-        raise SystemExit(f"no sample frames listed in {folder / 'manifest.csv'}")
-    return images
+        yield img
+
+
+def sample_images(folder: Path = DEFAULT_SAMPLE) -> list[np.ndarray]:
+    """The sample frames (BGR) in manifest order."""
+    return list(iter_sample_images(folder))
 
 
 def ping_pong(n_src: int, n_out: int) -> list[int]:

@@ -1,21 +1,27 @@
-"""CPU, memory and alert delay of the live monitor, headless, on a 640x480 video source.
+"""CPU, memory, model use and alert delays of the live monitor, headless, per scenario.
 
-The video plays at real time as a stand-in webcam: upright for ``--slouch-at``
-seconds, then slumped until the end. The monitor runs with default settings
-(2 frames/s while upright, persistence 60 s) in a child process, exactly as
-a user starts it; the child's CPU time comes from /proc (steady state, after
-start-up) and from wait4 (everything), its peak RSS from wait4. The alert
-delay is the first alert's frame time in the session log minus the slouch
-start. A reference measured in the same run, the model's own CPU per frame
-times the sampling rate, says how much of the cost is the model.
+The monitor (``posturecam.live.run_monitor``, as ``posturecam monitor`` runs it,
+with default settings and the real model) watches a stand-in webcam in a child
+process: 640x480 at 15 frames/s, generated at run time from the bundled sample
+frames with sensor noise and auto-exposure drift (``_scenes.py``; no video is
+written). Scenarios:
 
-    python benchmarks/monitor_cpu.py [--seconds 90] [--slouch-at 20] [--app]
+* ``a``: 20 s upright, then a strong slump held (alert due);
+* ``b``: 10 minutes of a still, upright person with small movements and the
+  light slowly fading (no alert due);
+* ``c``: a person who moves a lot (sways, turns, gestures) and slouches twice,
+  subtly (head 5% nearer the shoulders) and then strongly.
 
-With ``--app`` the desktop app (`posturecam app`, Qt offscreen, the same video and
-profile) runs right after the headless monitor in the same run: its overhead over
-the headless monitor's steady CPU is compared with 0.1 x the bare model at 2 frames/s,
-its peak RSS with 1.3 x the headless monitor's, and its start-up (launch to the
-"watching" line, the first judged state) with 2.5 s.
+Each round measures, in the same run, a reference: the bare PoseLandmarker's
+CPU per frame in VIDEO mode on the same frames, times 2 frames/s. Per
+scenario: the child's CPU after start-up as a share of a core (from /proc,
+minus the stand-in camera's own effects, which it measures and reports),
+its ratio to the reference, the share of frames that ran the model (the rest
+were carried over by change gating), the first alert's delay after each slouch
+began, and peak RSS (wait4). Figures are medians over ``--rounds`` (3).
+
+    python benchmarks/monitor_cpu.py [--rounds 3] [--scenarios a,b,c] [--b-seconds 600]
+    python benchmarks/monitor_cpu.py --app [...]   (the desktop app's overhead: app_cpu.py)
 
 The last line is JSON.
 """
@@ -26,330 +32,215 @@ import argparse
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, letterbox, ping_pong, sample_images
+from _common import ROOT
+from _scenes import FPS, SLUMPED, UPRIGHT, Scene, encoded_clip, scenes
 
-TARGET_CPU = 0.08
-APP_OVERHEAD_OF_MODEL = 0.1  # the app's own CPU, as a share of the model's at 2 frames/s
-APP_RSS_RATIO = 1.3
-APP_STARTUP_S = 2.5
-TARGET_RSS_MB = 400
 PERSISTENCE_S = 60.0  # TemporalSettings default
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CHILD = Path(__file__).resolve().parent / "_monitor_scene.py"
+TARGETS = {"a": 1.0, "b": 0.35, "c": 1.5}  # CPU as a ratio to the bare model at 2 frames/s
+TARGET_RSS_MB = 300.0
+TARGET_FIRST_S = 1.5
+WARMUP_S = 10.0
 
 
-def make_video(path: Path, seconds: float, slouch_at: float, fps: float = 15.0) -> None:
-    """Upright sample frames (0-10 s of hopper) then slumped ones (20-100 s), 640x480 MJPG."""
-    images = [letterbox(img, 640, 480) for img in sample_images()]
-    upright = images[:20]  # t 0-10 s in sample_frames/hopper/expected.json
-    slumped = images[40:200]  # t 20-100 s
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
-    n_up = round(slouch_at * fps)
-    n_all = round(seconds * fps)
-    # Each sample frame holds for 0.5 s, as in the 2 fps sample set.
-    hold = max(1, round(fps / 2))
-    up_order = ping_pong(len(upright), n_up // hold + 1)
-    down_order = ping_pong(len(slumped), (n_all - n_up) // hold + 1)
-    for k in range(n_all):
-        if k < n_up:
-            writer.write(upright[up_order[k // hold]])
-        else:
-            writer.write(slumped[down_order[(k - n_up) // hold]])
-    writer.release()
-
-
-def cpu_seconds(pid: int, tid: int | None = None) -> float | None:
-    """CPU seconds of a process (all threads), or of one of its threads."""
-    where = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+def cpu_seconds(pid: int) -> float | None:
     try:
-        fields = Path(where).read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
 
 
-def vm_hwm_mb(pid: int) -> float:
-    """The process's peak resident set so far (VmHWM), a cross-check of wait4's ru_maxrss."""
+def peak_mb(pid: int) -> float | None:
+    """The process's own peak RSS (VmHWM). Not wait4's ru_maxrss: a forked child starts
+    with the parent's pages counted, and this parent has loaded the model."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+    except OSError:
+        return None
+    return None
 
 
-def model_cpu_per_frame(video: Path, model: str, frames: int = 60) -> float:
-    """Reference: CPU seconds per frame of a bare PoseLandmarker VIDEO loop, same frames."""
-    sys.path.insert(0, str(ROOT))
-    from posturecam.pose import VIDEO, MediaPipePose
-    from posturecam.types import Frame
+def clip_images(indices: list[int]) -> list[np.ndarray]:
+    clip = encoded_clip()
+    return [cv2.imdecode(np.frombuffer(clip[i], np.uint8), cv2.IMREAD_COLOR) for i in indices]
 
-    cap = cv2.VideoCapture(str(video))
-    images = []
-    while len(images) < frames:
-        ok, img = cap.read()
-        if not ok:
-            break
-        images.append(img)
-    cap.release()
+
+def reference_and_shoulders(model: str) -> tuple[float, float]:
+    """The bare model's CPU per frame (VIDEO mode, 0.5 s apart) and the shoulders' height."""
+    from posturecam.pose import IMAGE, VIDEO, MediaPipePose
+    from posturecam.types import LM, Frame
+
+    images = clip_images(UPRIGHT[:20] + SLUMPED[:20])
+    with MediaPipePose(model, IMAGE) as pose:
+        lm = pose.detect(Frame(images[0], 0.0, 0, "shoulders"))
+        shoulder_y = float((lm.xy[LM.LEFT_SHOULDER, 1] + lm.xy[LM.RIGHT_SHOULDER, 1]) / 2)
     with MediaPipePose(model, VIDEO) as pose:
         pose.detect(Frame(images[0], 0.0, 0, "warm"))
         start = time.process_time()
         for i, img in enumerate(images[1:], 1):
             pose.detect(Frame(img, i * 0.5, i, "ref"))
-        return (time.process_time() - start) / (len(images) - 1)
+        per_frame = (time.process_time() - start) / (len(images) - 1)
+    return per_frame, shoulder_y
 
 
-def run_app(cli: list[str], video: Path, env: dict, seconds: float, warmup: float,
-            out: Path) -> dict:  # fmt: skip
-    """`posturecam app` on the video, offscreen; SIGTERM (its quit) when the video is over."""
-    import signal
-    import threading
-
-    env = {**env, "QT_QPA_PLATFORM": "offscreen"}
-    started = time.monotonic()
-    child = subprocess.Popen(
-        [*cli, "app", "--source", str(video), "--profile", "bench", "--no-tray"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    first: list[float] = []
-
-    def read() -> None:
-        assert child.stdout is not None
-        for line in child.stdout:
-            lines.append(line)
-            if "watching (" in line and not first:
-                first.append(time.monotonic() - started)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    warm_cpu = warm_t = end_cpu = end_t = None
-    warm_gui = end_gui = None  # the Qt main thread: the app's own work, beside the monitor's
-    sent = False
-    hwm = 0.0
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        time.sleep(0.25)
-        now = time.monotonic()
-        if not sent and now - started >= seconds + 2.0:
-            child.send_signal(signal.SIGTERM)  # what quitting from the tray does
-            sent = True
-            continue
-        cpu = cpu_seconds(child.pid)
-        hwm = max(hwm, vm_hwm_mb(child.pid))
-        if cpu is None or sent:
-            continue
-        gui = cpu_seconds(child.pid, child.pid)
-        if warm_cpu is None and now - started >= warmup:
-            warm_cpu, warm_t, warm_gui = cpu, now, gui
-        elif warm_cpu is not None and now - started <= seconds:  # while the video plays
-            end_cpu, end_t, end_gui = cpu, now, gui
-    reader.join(timeout=5)
-    out.write_text("".join(lines))
-    code = os.waitstatus_to_exitcode(status)
-    steady = (
-        (end_cpu - warm_cpu) / (end_t - warm_t)
-        if warm_cpu is not None and end_cpu is not None and end_t > warm_t
-        else None
-    )
-    gui_cores = (
-        (end_gui - warm_gui) / (end_t - warm_t)
-        if warm_gui is not None and end_gui is not None and end_t and warm_t and end_t > warm_t
-        else None
-    )
+def run_scene(scene: Scene, args: argparse.Namespace, model: str, shoulder_y: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="posturecam-cpu-") as tmp:
+        home = Path(tmp) / "home"
+        env = {**os.environ, "POSTURECAM_HOME": str(home), "POSTURECAM_MODEL": model}
+        cmd = [sys.executable, str(CHILD), scene.name, "--shoulder-y", f"{shoulder_y:.2f}",
+               "--b-seconds", str(args.b_seconds)]  # fmt: skip
+        done = subprocess.run([*cmd, "--calibrate"], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"calibration for scenario {scene.name} failed:\n{done.stdout}{done.stderr}")
+        out = open(Path(tmp) / "monitor.out", "w+")  # noqa: SIM115 - read back below
+        started = time.monotonic()
+        child = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        warm = end = None
+        hwm = 0.0
+        while True:
+            pid, status, _ = os.wait4(child.pid, os.WNOHANG)  # reaps the child
+            if pid:
+                break
+            time.sleep(0.25)
+            now, cpu = time.monotonic(), cpu_seconds(child.pid)
+            hwm = max(hwm, peak_mb(child.pid) or 0.0)
+            if cpu is None:
+                continue
+            if warm is None and now - started >= WARMUP_S:
+                warm = (now, cpu)
+            elif warm is not None:
+                end = (now, cpu)
+        wall = time.monotonic() - started
+        out.seek(0)
+        text = out.read()
+        out.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"monitor for scenario {scene.name} failed:\n{text}")
+        standin = json.loads(text.strip().splitlines()[-1])["standin_cpu_s"]
+        db = sqlite3.connect(home / "sessions.sqlite3")
+        try:
+            # The last session is the monitor's (the first one calibrated).
+            sid, row = db.execute("SELECT id, summary FROM sessions ORDER BY id DESC").fetchone()
+            summary = json.loads(row)
+            query = "SELECT t_s FROM events WHERE type = 'alert' AND session_id = ?"
+            alerts = [r[0] for r in db.execute(query, (sid,))]
+        finally:
+            db.close()
+    steady = (end[1] - warm[1]) / (end[0] - warm[0]) if warm and end and end[0] > warm[0] else None
+    if steady is not None:
+        steady = max(0.0, steady - standin / scene.seconds)  # the stand-in's effects are not ours
+    delays = []
+    for start, end, _kind in scene.slouches():
+        during = [a - start for a in alerts if start <= a <= end]
+        delays.append(round(min(during), 2) if during else None)
+    frames = summary.get("frames") or 0
     return {
-        "exit": code,
-        "steady": steady,
-        "gui_cores": gui_cores,
-        "peak_mb": usage.ru_maxrss / 1024,
-        "hwm_mb": hwm,
-        "startup_s": first[0] if first else None,
-        "output": "".join(lines),
+        "cpu_cores": steady,
+        "model_share": (summary.get("model_frames", frames) / frames) if frames else None,
+        "delays": delays,
+        "alerts": len(alerts),
+        "peak_rss_mb": hwm,
+        "first_judgement_s": summary.get("first_judgement_s"),
+        "standin_cores": standin / scene.seconds,
+        "wall_s": wall,
     }
 
 
+def median(values: list[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 def main() -> None:
+    if "--app" in sys.argv[1:]:
+        import app_cpu  # the headless monitor and the app on one video, in the same run
+
+        app_cpu.main()
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=90.0, help="video length (>= 60)")
-    ap.add_argument("--slouch-at", type=float, default=20.0)
-    ap.add_argument("--warmup", type=float, default=10.0, help="start-up excluded from steady CPU")
-    ap.add_argument("--app", action="store_true", help="also measure the desktop app (Qt)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--scenarios", default="a,b,c")
+    ap.add_argument("--b-seconds", type=float, default=600.0, help="length of scenario b")
     args = ap.parse_args()
     model = os.environ.get(
         "POSTURECAM_MODEL", str(ROOT.parent / "shared/models/pose_landmarker_full.task")
     )
-
-    with tempfile.TemporaryDirectory(prefix="posturecam-cpu-") as tmp:
-        tmp_path = Path(tmp)
-        video = tmp_path / "webcam.avi"
-        make_video(video, args.seconds, args.slouch_at)
-        env = {**os.environ, "POSTURECAM_HOME": str(tmp_path / "home"), "POSTURECAM_MODEL": model}
-        cli = [sys.executable, "-m", "posturecam"]
-        subprocess.run(
-            [*cli, "calibrate", "--source", str(video), "--seconds", "8", "--profile", "bench",
-             "--no-progress"],
-            env=env, check=True, capture_output=True, cwd=ROOT,
-        )  # fmt: skip
-        reference = model_cpu_per_frame(video, model)
-
-        started = time.monotonic()
-        log_out = open(tmp_path / "monitor.out", "w+")  # noqa: SIM115 - read back below
-        child = subprocess.Popen(
-            [*cli, "monitor", "--source", str(video), "--profile", "bench", "--no-notify"],
-            env=env, cwd=ROOT, stdout=log_out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        warm_cpu = warm_t = end_cpu = end_t = None
-        headless_hwm = 0.0
-        while True:
-            # wait4 (not poll) reaps the child, and gives its exact CPU totals and peak RSS.
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.25)
-            now = time.monotonic()
-            cpu = cpu_seconds(child.pid)
-            headless_hwm = max(headless_hwm, vm_hwm_mb(child.pid))
-            if cpu is None:
-                continue
-            if warm_cpu is None and now - started >= args.warmup:
-                warm_cpu, warm_t = cpu, now
-            elif warm_cpu is not None:
-                end_cpu, end_t = cpu, now
-        child.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.monotonic() - started
-        log_out.seek(0)
-        output = log_out.read()
-        log_out.close()
-        if child.returncode != 0:
-            sys.exit(f"monitor failed ({child.returncode}):\n{output}")
-        db = sqlite3.connect(tmp_path / "home" / "sessions.sqlite3")
-        alert = db.execute("SELECT min(t_s) FROM events WHERE type = 'alert'").fetchone()[0]
-        samples = db.execute("SELECT count(*) FROM samples").fetchone()[0]
-        db.close()
-        app = None
-        if args.app:
-            app = run_app(cli, video, env, args.seconds, args.warmup, tmp_path / "app.out")
-            db = sqlite3.connect(tmp_path / "home" / "sessions.sqlite3")
-            row = db.execute(
-                "SELECT end_reason, (SELECT count(*) FROM events e WHERE e.session_id = s.id "
-                "AND e.type = 'alert') FROM sessions s ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-            db.close()
-            app["end_reason"], app["alerts"] = row
-
-    steady = (
-        (end_cpu - warm_cpu) / (end_t - warm_t)
-        if warm_cpu is not None and end_cpu is not None and end_t > warm_t
-        else None
-    )
-    total_cpu = usage.ru_utime + usage.ru_stime
-    peak_mb = usage.ru_maxrss / 1024
-    delay = alert - args.slouch_at if alert is not None else None
-    floor = 2.0 * reference
-    print(
-        f"video: {args.seconds:g} s, 640x480, slouch from {args.slouch_at:g} s; wall {wall:.1f} s"
-    )
-    print(f"steady CPU: {steady:.3f} of a core (target <= {TARGET_CPU})")
-    print(f"CPU incl. start-up: {total_cpu / wall:.3f} of a core ({total_cpu:.1f} s)")
-    print(f"model alone at 2 frames/s (reference): {floor:.3f} of a core "
-          f"({reference * 1000:.1f} ms CPU per frame)")  # fmt: skip
-    print(f"peak RSS: {peak_mb:.0f} MB (target <= {TARGET_RSS_MB})")
-    if delay is not None:
-        print(f"alert {delay:.1f} s after the slouch began (target <= {PERSISTENCE_S + 1:g})")
-    else:
-        print("no alert")
-    print(f"session log samples: {samples}")
-    print("monitor output (last lines):", *output.strip().splitlines()[-3:], sep="\n  ")
-    app_json = None
-    if app is not None:
-        app_json = _app_summary(app, steady, peak_mb, floor, headless_hwm)
+    chosen = {k: v for k, v in scenes(args.b_seconds).items() if k in args.scenarios.split(",")}
+    runs: dict[str, list[dict]] = {k: [] for k in chosen}
+    refs = []
+    shoulder_y = 0.0
+    for r in range(args.rounds):
+        per_frame, shoulder_y = reference_and_shoulders(model)
+        refs.append(2.0 * per_frame)
+        for name, scene in chosen.items():
+            res = run_scene(scene, args, model, shoulder_y)
+            res["ratio"] = res["cpu_cores"] / refs[-1] if res["cpu_cores"] is not None else None
+            runs[name].append(res)
+            print(
+                f"round {r + 1} {name}: {res['cpu_cores']:.3f} cores, {res['ratio']:.2f} x model, "
+                f"model on {res['model_share']:.0%} of frames, delays {res['delays']}, "
+                f"RSS {res['peak_rss_mb']:.0f} MB",
+                flush=True,
+            )
+    ref = median(refs)
+    print(f"\nbare model at 2 frames/s (reference, median of {len(refs)}): {ref:.3f} of a core")
+    print(f"{'':3}{'cores':>7}{'x model':>9}{'target':>8}{'model':>7}{'RSS MB':>8}  alerts")
+    out: dict[str, Any] = {}
+    for name, scene in chosen.items():
+        rs = runs[name]
+        slouches = scene.slouches()
+        delays = [median([x["delays"][i] for x in rs]) for i in range(len(slouches))]
+        missed = sum(d is None for d in delays)
+        row = {
+            "cpu_cores": round(median([x["cpu_cores"] for x in rs]), 4),
+            "ratio_to_model_2fps": round(median([x["ratio"] for x in rs]), 3),
+            "model_share": round(median([x["model_share"] for x in rs]), 3),
+            "alert_delay_s": delays[0] if slouches else None,
+            "alert_delays_s": delays,
+            "missed_slouches": missed,
+            "alerts": median([x["alerts"] for x in rs]),
+            "peak_rss_mb": round(median([x["peak_rss_mb"] for x in rs]), 1),
+            "standin_cores": round(median([x["standin_cores"] for x in rs]), 4),
+        }
+        out[name] = row
+        print(
+            f"{name:3}{row['cpu_cores']:7.3f}{row['ratio_to_model_2fps']:9.2f}"
+            f"{TARGETS[name]:8.2f}{row['model_share']:7.0%}{row['peak_rss_mb']:8.0f}  "
+            f"{row['alerts']} (delays {delays}, slouches {[k for *_, k in slouches]}); "
+            f"{scene.what}"
+        )
+    first = median([x["first_judgement_s"] for rs in runs.values() for x in rs])
+    print(f"process start to first judged frame (as the monitor logs it): {first} s "
+          f"(target <= {TARGET_FIRST_S})")  # fmt: skip
+    print(f"frames: {FPS:g}/s at 640x480 from the stand-in camera")
     print(
         json.dumps(
             {
-                **({"app": app_json} if app_json is not None else {}),
                 "benchmark": "monitor_cpu",
-                "wall_s": round(wall, 1),
-                "cpu_cores": round(steady, 4) if steady is not None else None,
-                "cpu_cores_incl_startup": round(total_cpu / wall, 4),
-                "model_reference_cores_at_2fps": round(floor, 4),
-                "cpu_ratio_to_reference": round(steady / floor, 2) if steady else None,
-                "peak_rss_mb": round(peak_mb, 1),
-                "alert_delay_s": round(delay, 2) if delay is not None else None,
+                "rounds": args.rounds,
+                "model_reference_cores_at_2fps": round(ref, 4),
+                "scenarios": out,
+                "first_judgement_s": first,
                 "persistence_s": PERSISTENCE_S,
-                "samples_logged": samples,
-                "meets": {
-                    "cpu": steady is not None and steady <= TARGET_CPU,
-                    "rss": peak_mb <= TARGET_RSS_MB,
-                    "alert": delay is not None and delay <= PERSISTENCE_S + 1,
-                },
             }
         )
     )
-
-
-def _app_summary(
-    app: dict, steady: float | None, peak_mb: float, floor: float, headless_hwm: float
-) -> dict:
-    """Print the app's figures next to the headless monitor's and return them for the JSON."""
-    overhead = app["steady"] - steady if app["steady"] is not None and steady else None
-    budget = APP_OVERHEAD_OF_MODEL * floor
-    ratio = app["peak_mb"] / peak_mb
-    # Both wait4 figures came out at the same 367 MB on this machine, run after run, while
-    # VmHWM (the process's own peak, sampled 4x a second) differs: VmHWM decides the target.
-    hwm_ratio = app["hwm_mb"] / headless_hwm if headless_hwm else None
-    print(f"app (offscreen): exit {app['exit']}, session ended '{app['end_reason']}', "
-          f"{app['alerts']} alert(s)")  # fmt: skip
-    if app["steady"] is not None:
-        print(
-            f"app steady CPU: {app['steady']:.3f} of a core; overhead over headless "
-            f"{overhead:+.3f} (target <= {budget:.3f} = {APP_OVERHEAD_OF_MODEL} x model)"
-        )
-    print(f"app peak RSS (VmHWM): {app['hwm_mb']:.0f} MB vs headless {headless_hwm:.0f} MB = "
-          f"{hwm_ratio or 0:.2f} x (target <= {APP_RSS_RATIO}); wait4 ru_maxrss: "
-          f"{app['peak_mb']:.0f} vs {peak_mb:.0f} MB")  # fmt: skip
-    startup = app["startup_s"]
-    shown = "none seen" if startup is None else f"{startup:.2f} s"
-    print(f"app start-up to the first judged state: {shown} (target < {APP_STARTUP_S})")
-    if app["gui_cores"] is not None:
-        share = app["gui_cores"] / floor
-        print(
-            f"app's Qt main thread alone (tray, signals, timers): {app['gui_cores']:.4f} of a "
-            f"core = {share:.3f} x model (target <= {APP_OVERHEAD_OF_MODEL})"
-        )
-    if app["exit"] != 0:
-        print("app output:", *app["output"].strip().splitlines()[-5:], sep="\n  ")
-    return {
-        "exit": app["exit"],
-        "end_reason": app["end_reason"],
-        "alerts": app["alerts"],
-        "cpu_cores": round(app["steady"], 4) if app["steady"] is not None else None,
-        "overhead_cores": round(overhead, 4) if overhead is not None else None,
-        "overhead_budget_cores": round(budget, 4),
-        "gui_thread_cores": round(app["gui_cores"], 5) if app["gui_cores"] is not None else None,
-        "peak_rss_mb": round(app["peak_mb"], 1),
-        "rss_ratio": round(hwm_ratio, 2) if hwm_ratio else None,
-        "ru_maxrss_ratio": round(ratio, 2),
-        "vm_hwm_mb": round(app["hwm_mb"], 1),
-        "headless_vm_hwm_mb": round(headless_hwm, 1),
-        "startup_s": round(startup, 2) if startup is not None else None,
-        "meets": {
-            "overhead": overhead is not None and overhead <= budget,
-            "rss": hwm_ratio is not None and hwm_ratio <= APP_RSS_RATIO,
-            "startup": startup is not None and startup < APP_STARTUP_S,
-        },
-    }
 
 
 if __name__ == "__main__":
