@@ -551,7 +551,12 @@ class Monitor:
         for event in (*verdict.events, *step.events):
             self._event(self.coach.advise(event), frame.t_s)
         self._sample(
-            frame.t_s, step.state, verdict.score, verdict.present, ";".join(verdict.issues)
+            frame.t_s,
+            step.state,
+            verdict.score,
+            verdict.present,
+            ";".join(verdict.issues),
+            carried if frame.image is not None else None,
         )
         slouched = (
             self.slouched_before_s
@@ -646,7 +651,13 @@ class Monitor:
             self._tell("log", message=notice)
 
     def _sample(
-        self, t_s: float | None, state: str, score: float, present: bool | None, issues: str
+        self,
+        t_s: float | None,
+        state: str,
+        score: float,
+        present: bool | None,
+        issues: str,
+        carried: bool | None = None,
     ) -> None:
         """At most one session-log row per ``sample_every_s`` of wall time."""
         if self.log is None or self.session_id is None:
@@ -670,6 +681,7 @@ class Monitor:
             None if math.isnan(score) else round(score, 1),
             present,
             issues,
+            carried,
         )
         self._log_notice()
 

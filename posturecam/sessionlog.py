@@ -27,7 +27,9 @@ from types import TracebackType
 
 from posturecam.errors import PosturecamError
 
-SCHEMA_VERSION = 1
+# 2: samples.carried (the monitor reused the last landmarks: change gating). A
+# version-1 log is upgraded in place when opened; its old rows say NULL (unknown).
+SCHEMA_VERSION = 2
 FILE_NAME = "sessions.sqlite3"
 BUSY_TIMEOUT_MS = 5000
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -59,7 +61,8 @@ CREATE TABLE IF NOT EXISTS samples (
     state TEXT NOT NULL,
     score REAL,
     present INTEGER,
-    issues TEXT NOT NULL DEFAULT ''
+    issues TEXT NOT NULL DEFAULT '',
+    carried INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id INTEGER NOT NULL REFERENCES sessions(id),
@@ -247,13 +250,18 @@ class SessionLog:
         score: float | None,
         present: bool | None,
         issues: str = "",
+        carried: bool | None = None,
     ) -> None:
-        """One row (the monitor writes one a second), committed before returning."""
+        """One row (the monitor writes one a second), committed before returning.
+
+        ``carried``: the frame reused the last landmarks (None: no frame, or unknown).
+        """
         if state not in STATES:
             raise ValueError(f"unknown sample state {state!r}; expected one of {STATES}")
         self._add(
-            "INSERT INTO samples (session_id, at, t_s, dt_s, state, score, present, issues) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO samples "
+            "(session_id, at, t_s, dt_s, state, score, present, issues, carried) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session_id,
                 float(at),
@@ -263,6 +271,7 @@ class SessionLog:
                 _real(score),
                 None if present is None else int(bool(present)),
                 issues,
+                None if carried is None else int(bool(carried)),
             ),
             "record a sample",
         )
@@ -428,9 +437,13 @@ def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[Non
 
 
 def _create(conn: sqlite3.Connection) -> None:
+    """Create the tables, or bring an older log up to this schema (rows kept)."""
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(samples)")}
+    if "carried" not in columns:  # a version-1 log
+        conn.execute("ALTER TABLE samples ADD COLUMN carried INTEGER")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 

@@ -393,3 +393,16 @@ def test_a_computer_that_slept_is_a_gap_not_slouching(profile):
     assert clock_jumped
     assert "timers start afresh" in out.getvalue()
     assert summary["alerts"] == 0  # 40 s + 30 s of slouching, but never 60 s in one stretch
+
+
+def test_carried_over_frames_are_marked_in_the_session_log(profile, tmp_path):
+    script = frames(("up", 40))
+    with SessionLog.open(tmp_path / "s.db") as log:
+        monitor, _, _, _ = make_monitor(script, profile, log=log)
+        monitor.run()
+        rows = log._conn.execute("SELECT carried, dt_s FROM samples").fetchall()
+    marks = [c for c, _ in rows]
+    assert 1 in marks and 0 in marks  # both kinds, each row saying which it was
+    assert set(marks) <= {0, 1}
+    # Each row stands for its own second of time, whichever kind: nothing counted twice.
+    assert sum(dt for _, dt in rows) == pytest.approx(len(rows) - 1, abs=1.0)

@@ -18,6 +18,7 @@ import pytest
 
 from posturecam.errors import PosturecamError
 from posturecam.sessionlog import (
+    _SCHEMA,
     SCHEMA_VERSION,
     DaySummary,
     SessionLog,
@@ -126,7 +127,7 @@ def test_default_path_is_in_the_data_dir(_isolated_home):
 def test_schema_wal_and_version(log):
     con = raw(log.path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     columns = {
         table: [row[1] for row in con.execute(f"PRAGMA table_info({table})")]
         for table in ("sessions", "samples", "events")
@@ -142,7 +143,17 @@ def test_schema_wal_and_version(log):
             "settings",
             "summary",
         ],
-        "samples": ["session_id", "at", "t_s", "dt_s", "state", "score", "present", "issues"],
+        "samples": [
+            "session_id",
+            "at",
+            "t_s",
+            "dt_s",
+            "state",
+            "score",
+            "present",
+            "issues",
+            "carried",
+        ],
         "events": ["session_id", "at", "t_s", "type", "data"],
     }
     indexed = {
@@ -171,17 +182,17 @@ def test_reopening_keeps_data(tmp_path):
 
 def test_samples_events_and_sessions_round_trip(log):
     sid = log.start_session(1000.0, "laptop", "camera 0", {"options": {"rate_hz": 2.0}})
-    log.add_sample(sid, 1001.0, 0.5, 1.0, "upright", 91.25, True, "")
-    log.add_sample(sid, 1002.0, float("nan"), 1.0, "away", None, False, "")
+    log.add_sample(sid, 1001.0, 0.5, 1.0, "upright", 91.25, True, "", carried=True)
+    log.add_sample(sid, 1002.0, float("nan"), 1.0, "away", None, False, "", carried=False)
     log.add_sample(sid, 1003.0, 2.5, 1.0, "slouching", float("nan"), None, "head_drop;lean_in")
     log.add_event(sid, 1003.5, 3.0, "alert", {"issue": "head_drop", "held_s": 90.0})
     log.end_session(sid, 1004.0, "stopped", {"alerts": 1, "share_upright": 0.5})
 
     con = raw(log.path)
     assert con.execute("SELECT * FROM samples ORDER BY at").fetchall() == [
-        (sid, 1001.0, 0.5, 1.0, "upright", 91.25, 1, ""),
-        (sid, 1002.0, None, 1.0, "away", None, 0, ""),
-        (sid, 1003.0, 2.5, 1.0, "slouching", None, None, "head_drop;lean_in"),
+        (sid, 1001.0, 0.5, 1.0, "upright", 91.25, 1, "", 1),
+        (sid, 1002.0, None, 1.0, "away", None, 0, "", 0),
+        (sid, 1003.0, 2.5, 1.0, "slouching", None, None, "head_drop;lean_in", None),
     ]
     (event,) = con.execute("SELECT session_id, at, t_s, type, data FROM events").fetchall()
     assert event[:4] == (sid, 1003.5, 3.0, "alert")
@@ -472,3 +483,26 @@ def test_history_reads_while_another_process_writes(tmp_path):
         proc.wait(timeout=10)
     assert len(seen) > 5
     assert seen == sorted(seen)  # a growing, consistent count
+
+
+def test_a_version_1_log_is_upgraded_in_place_and_keeps_its_rows(tmp_path):
+    """Logs from before change gating gain samples.carried; their rows say NULL (unknown)."""
+    path = tmp_path / "sessions.sqlite3"
+    con = sqlite3.connect(path)
+    old_schema = _SCHEMA.replace(",\n    carried INTEGER\n", "\n")
+    assert "carried" not in old_schema
+    con.executescript(old_schema)
+    con.execute("INSERT INTO sessions (started_at) VALUES (1.0)")
+    con.execute(
+        "INSERT INTO samples (session_id, at, t_s, dt_s, state) "
+        "VALUES (1, 2.0, 0.0, 1.0, 'upright')"
+    )
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with SessionLog.open(path) as log:
+        log.add_sample(1, 3.0, 1.0, 1.0, "upright", 90.0, True, "", carried=True)
+    con = raw(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    rows = con.execute("SELECT at, state, carried FROM samples ORDER BY at").fetchall()
+    assert rows == [(2.0, "upright", None), (3.0, "upright", 1)]
