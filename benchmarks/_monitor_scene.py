@@ -2,7 +2,7 @@
 
     python benchmarks/_monitor_scene.py SCENE --shoulder-y Y [--calibrate] [--b-seconds S]
 
-Runs ``posturecam.live.run_monitor`` exactly as ``posturecam monitor`` does
+Runs ``posturecam.live.launch.run_monitor`` exactly as ``posturecam monitor`` does
 (settings from $POSTURECAM_HOME, the real MediaPipe model from
 $POSTURECAM_MODEL), with the camera replaced by ``_scenes.SceneCamera``.
 ``--calibrate`` first measures the profile on the scene's first 8 s (and
@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _scenes import Part, Scene, SceneCamera, encoded_clip, scenes
 
-from posturecam import live
-from posturecam.capture import LiveCapture
-from posturecam.pose import MediaPipePose
+from posturecam.frames.capture import LiveCapture
+from posturecam.frames.pose import MediaPipePose
+from posturecam.live import launch as live
 from posturecam.settings import MonitorSettings, Settings
 
 

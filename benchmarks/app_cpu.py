@@ -93,8 +93,8 @@ def vm_hwm_mb(pid: int) -> float:
 def model_cpu_per_frame(video: Path, model: str, frames: int = 60) -> float:
     """Reference: CPU seconds per frame of a bare PoseLandmarker VIDEO loop, same frames."""
     sys.path.insert(0, str(ROOT))
-    from posturecam.pose import VIDEO, MediaPipePose
-    from posturecam.types import Frame
+    from posturecam.core.types import Frame
+    from posturecam.frames.pose import VIDEO, MediaPipePose
 
     cap = cv2.VideoCapture(str(video))
     images = []

@@ -43,12 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
-from posturecam import recording
-from posturecam.calibration import baseline_of, samples_of
-from posturecam.engine import measure
-from posturecam.geometry import FRONT, SIDE, MetricTable
-from posturecam.judge import JudgeSettings, judge, slouch_evidence
-from posturecam.sources import natural_key
+from posturecam.core.baseline import baseline_of, samples_of
+from posturecam.core.geometry import FRONT, SIDE, MetricTable
+from posturecam.core.judge import JudgeSettings, judge, slouch_evidence
+from posturecam.frames.engine import measure
+from posturecam.frames.sources import natural_key
+from posturecam.research import recording
 
 ROOT = Path(__file__).resolve().parents[1]
 CALIB = 10

@@ -9,7 +9,7 @@ real model on the good clip of ../shared/datasets/frontal-webcam-1subject
 (nothing derived from those images is written anywhere).
 
 Two runs of the same simulated person go through exactly what replay does,
-``posturecam.replay.analyse`` with an 8 s calibration at the start and the
+``posturecam.research.replay.analyse`` with an 8 s calibration at the start and the
 default judgement and timeline:
 
 * upright: ``--hours`` (8) of ordinary movements, no slouch;
@@ -38,15 +38,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from posturecam.calibration import add_slouch, calibrate
-from posturecam.engine import LandmarkLog
+from posturecam.core.temporal import ALERT, DRIFTING, SLOUCHING, TemporalSettings
+from posturecam.core.types import LM, Frame, LandmarkBatch
 from posturecam.errors import CalibrationError
-from posturecam.pose import MediaPipePose
+from posturecam.frames.engine import LandmarkLog
+from posturecam.frames.pose import MediaPipePose
+from posturecam.frames.sources import natural_key
+from posturecam.live.calibration import add_slouch, calibrate
 from posturecam.profiles import Profile
-from posturecam.replay import Analysis, ReplayOptions, analyse
-from posturecam.sources import natural_key
-from posturecam.temporal import ALERT, DRIFTING, SLOUCHING, TemporalSettings
-from posturecam.types import LM, Frame, LandmarkBatch
+from posturecam.research.replay import Analysis, ReplayOptions, analyse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the simulator lives beside its unit tests

@@ -1,6 +1,6 @@
 """CPU, memory, model use and alert delays of the live monitor, headless, per scenario.
 
-The monitor (``posturecam.live.run_monitor``, as ``posturecam monitor`` runs it,
+The monitor (``posturecam.live.launch.run_monitor``, as ``posturecam monitor`` runs it,
 with default settings and the real model) watches a stand-in webcam in a child
 process: 640x480 at 15 frames/s, generated at run time from the bundled sample
 frames with sensor noise and auto-exposure drift (``_scenes.py``; no video is
@@ -83,8 +83,8 @@ def clip_images(indices: list[int]) -> list[np.ndarray]:
 
 def reference_and_shoulders(model: str) -> tuple[float, float]:
     """The bare model's CPU per frame (VIDEO mode, 0.5 s apart) and the shoulders' height."""
-    from posturecam.pose import IMAGE, VIDEO, MediaPipePose
-    from posturecam.types import LM, Frame
+    from posturecam.core.types import LM, Frame
+    from posturecam.frames.pose import IMAGE, VIDEO, MediaPipePose
 
     images = clip_images(UPRIGHT[:20] + SLUMPED[:20])
     with MediaPipePose(model, IMAGE) as pose:

@@ -6,13 +6,13 @@ temp dir, then alternates, round by round:
 * reference: frames decoded into memory beforehand; timed is
   ``PoseLandmarker.create_from_options`` (VIDEO mode), then per frame
   BGR->RGB + ``mp.Image`` + ``detect_for_video``, then ``close``;
-* replay: ``posturecam.replay.replay`` from the file on disk with the real
+* replay: ``posturecam.research.replay.replay`` from the file on disk with the real
   ``MediaPipePose`` adapter -- decoding, adapter, geometry, judgement and
   writing the outputs included.
 
 Both get one untimed warm-up pass first. Then a batch of ``--batch-sources``
 copies of a ``--batch-frames`` sequence (default 4 x 300 = 1200 frames) is
-replayed with ``posturecam.batch.run_batch`` by 1 worker and by 2 worker
+replayed with ``posturecam.research.batch.run_batch`` by 1 worker and by 2 worker
 processes, interleaved round by round; the speed-up includes starting the
 workers and loading the model in each. Prints human-readable lines and, as its
 last line, one JSON object with the medians, their ratios and every run.
@@ -38,10 +38,10 @@ import cv2
 import numpy as np
 from _common import decode_all, make_sequence, median
 
-from posturecam.batch import ModelRef, run_batch
-from posturecam.model import resolve
-from posturecam.pose import MediaPipePose, quiet_native_stderr
-from posturecam.replay import ReplayOptions, replay
+from posturecam.frames.model import resolve
+from posturecam.frames.pose import MediaPipePose, quiet_native_stderr
+from posturecam.research.batch import ModelRef, run_batch
+from posturecam.research.replay import ReplayOptions, replay
 
 TARGET_RATIO = 0.90
 TARGET_SPEEDUP = 1.6
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=15.0, help="frame rate of the sequence")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved reference/replay rounds")
     ap.add_argument("--warmup", type=int, default=30, help="frames in the untimed warm-up")
-    ap.add_argument("--model", help="pose model .task (default: posturecam.model.resolve())")
+    ap.add_argument("--model", help="pose model .task (default: posturecam.frames.model.resolve())")
     ap.add_argument("--batch-sources", type=int, default=4, help="sources in the batch part")
     ap.add_argument("--batch-frames", type=int, default=300, help="frames per batch source")
     ap.add_argument(

@@ -5,7 +5,7 @@ Builds a synthetic recording of ``--frames`` frames at 15 fps (default
 upright stretches, slumps of 20 s to 5 min (some leaning in or to the side as
 well, so frames carry several issues), brief glances away, 3% missed
 detections, absences of a few minutes, a few unreadable frames and a few
-gaps in the timestamps. It is saved with ``posturecam.recording.save`` to a
+gaps in the timestamps. It is saved with ``posturecam.research.recording.save`` to a
 temp dir, then each round times
 
 * load: ``recording.load`` (file -> LandmarkLog, float64 like run_pose makes);
@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 from _common import median
 
-from posturecam import recording
-from posturecam.calibration import calibrate
-from posturecam.engine import LandmarkLog
-from posturecam.replay import ReplayOptions, analyse, score
-from posturecam.report_files import write_frames_csv
-from posturecam.types import LM, NUM_LANDMARKS, LandmarkBatch
+from posturecam.core.types import LM, NUM_LANDMARKS, LandmarkBatch
+from posturecam.frames.engine import LandmarkLog
+from posturecam.live.calibration import calibrate
+from posturecam.research import recording
+from posturecam.research.outputs import write_frames_csv
+from posturecam.research.replay import ReplayOptions, analyse, score
 
 TARGET_FRAMES_PER_S = 200_000
 FPS = 15.0

@@ -26,11 +26,11 @@ import cv2
 import evaluate as ev
 import numpy as np
 
-from posturecam.calibration import baseline_of
-from posturecam.engine import measure
-from posturecam.geometry import FRONT, SIDE
-from posturecam.judge import JudgeSettings, judge
-from posturecam.sources import natural_key
+from posturecam.core.baseline import baseline_of
+from posturecam.core.geometry import FRONT, SIDE
+from posturecam.core.judge import JudgeSettings, judge
+from posturecam.frames.engine import measure
+from posturecam.frames.sources import natural_key
 
 SIZES = (0, 480, 424, 320, 256)  # long side in pixels; 0: as recorded
 TOLERANCE = 0.01

@@ -2,7 +2,7 @@
 
 One place reads ``$POSTURECAM_HOME`` for profiles, control files and the session
 log (no numpy here: `posturecam snooze` must start fast). Crash logs follow the
-model cache (posturecam/model.py ``cache_dir``): ``$POSTURECAM_HOME`` isolates
+model cache (posturecam/frames/model.py ``cache_dir``): ``$POSTURECAM_HOME`` isolates
 everything (tests, CI, a portable setup), otherwise the platform's user cache
 folder. Crash logs never go beside a run's outputs.
 """

@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from posturecam.errors import ProfileError
-from posturecam.geometry import FRONT, VIEWS
-from posturecam.judge import (
+from posturecam.core.geometry import FRONT, VIEWS
+from posturecam.core.judge import (
     DEFAULT_RULES,
     EVIDENCE,
     MAX_EXAMPLES,
@@ -24,6 +23,7 @@ from posturecam.judge import (
     MetricStats,
     Samples,
 )
+from posturecam.errors import ProfileError
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
 

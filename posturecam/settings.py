@@ -32,10 +32,10 @@ from typing import Any
 
 import platformdirs
 
-from posturecam.adapt import AdaptSettings
+from posturecam.core.adapt import AdaptSettings
+from posturecam.core.judge import JudgeSettings
+from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import PosturecamError
-from posturecam.judge import JudgeSettings
-from posturecam.temporal import TemporalSettings
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
 
-from posturecam.capture import OK, Health  # noqa: E402
-from posturecam.types import Frame  # noqa: E402
+from posturecam.core.types import Frame  # noqa: E402
+from posturecam.frames.capture import OK, Health  # noqa: E402
 
 
 class SampleCamera:
@@ -64,7 +64,7 @@ def pump(seconds: float) -> None:
 
 def fill_log(path: Path) -> float:
     """A made-up morning: upright, a slump with one alert, away, upright; and earlier days."""
-    from posturecam.sessionlog import SessionLog
+    from posturecam.live.sessionlog import SessionLog
 
     today = datetime.combine(datetime.now().date(), datetime.min.time())
     start = (today + timedelta(hours=9)).timestamp()
@@ -215,9 +215,9 @@ def main() -> int:
     save(dialog.grab(), "settings.png")
 
     # The setup window on sample frames with the real model's landmarks.
-    from posturecam import model as model_mod
     from posturecam.app.setup import SetupWindow
-    from posturecam.pose import VIDEO, MediaPipePose
+    from posturecam.frames import model as model_mod
+    from posturecam.frames.pose import VIDEO, MediaPipePose
     from posturecam.settings import Settings
 
     resolved = model_mod.resolve(None, model_mod.DEFAULT_VARIANT)

@@ -15,7 +15,7 @@ import numpy as np
 from factories import front_pose
 
 from posturecam import storage
-from posturecam.types import Frame, Landmarks
+from posturecam.core.types import Frame, Landmarks
 
 UPRIGHT_LEVEL = 200  # grey level of frames where the person sits upright
 SLUMPED_LEVEL = 60  # ...and where the head has dropped
@@ -104,10 +104,10 @@ def main(argv: list[str]) -> int:
     (WORKERS ``local``: two on a local Dask cluster);
     prints ``interrupted`` and exits 130 on Ctrl-C or SIGTERM.
     """
-    from posturecam import batch
-    from posturecam.batch import run_batch
-    from posturecam.replay import ReplayOptions, replay
-    from posturecam.temporal import TemporalSettings
+    from posturecam.core.temporal import TemporalSettings
+    from posturecam.research import batch
+    from posturecam.research.batch import run_batch
+    from posturecam.research.replay import ReplayOptions, replay
 
     batch.STOP_GRACE_S = 1.0  # hung fakes: end them soon after SIGTERM
     single = argv[:1] == ["--single"]

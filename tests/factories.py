@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from posturecam.types import LM, NUM_LANDMARKS, Frame, Landmarks
+from posturecam.core.types import LM, NUM_LANDMARKS, Frame, Landmarks
 
 
 def front_pose(

@@ -15,12 +15,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from factories import FakePose, front_pose
 
-from posturecam import live, profiles
-from posturecam.calibration import calibrate
-from posturecam.capture import OK, Health
-from posturecam.engine import run_pose
+from posturecam import profiles
+from posturecam.core.types import Frame
+from posturecam.frames.capture import OK, Health
+from posturecam.frames.engine import run_pose
+from posturecam.live import launch as live
+from posturecam.live.calibration import calibrate
 from posturecam.settings import MonitorSettings, Settings
-from posturecam.types import Frame
 
 IMG = np.zeros((48, 64, 3), np.uint8)
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from posturecam.capture import ENDED, OK, Health
-from posturecam.types import Frame
+from posturecam.core.types import Frame
+from posturecam.frames.capture import ENDED, OK, Health
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -137,7 +137,7 @@ def posture(frame: Frame):
     """Synthetic landmarks by frame name: upright, head dropped ("down"), or nobody."""
     from factories import front_pose
 
-    from posturecam.types import Landmarks
+    from posturecam.core.types import Landmarks
 
     if frame.name == "nobody":
         return Landmarks.empty()
@@ -152,8 +152,8 @@ def save_profile(name: str = "default"):
     from factories import FakePose
 
     from posturecam import profiles
-    from posturecam.calibration import calibrate
-    from posturecam.engine import run_pose
+    from posturecam.frames.engine import run_pose
+    from posturecam.live.calibration import calibrate
 
     frames = [Frame(IMG, i / 5, i, "up") for i in range(40)]
     profile = calibrate(run_pose(frames, FakePose(posture)), name, "fake", None, "full")
@@ -164,8 +164,8 @@ def fast_settings(persistence_s: float = 20.0, profile: str = "default"):
     """Settings whose monitor runs at 50 frames/s of wall time (frames step 0.5 s of t_s)."""
     from dataclasses import replace
 
+    from posturecam.core.temporal import TemporalSettings
     from posturecam.settings import Settings
-    from posturecam.temporal import TemporalSettings
 
     cfg = Settings()
     monitor = cfg.monitor.updated(rate_hz=50.0, max_rate_hz=50.0, profile=profile)

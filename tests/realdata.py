@@ -10,10 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posturecam.engine import LandmarkLog, measure
-from posturecam.geometry import MetricTable
-from posturecam.pose import IMAGE, MediaPipePose
-from posturecam.types import Frame, LandmarkBatch
+from posturecam.core.geometry import MetricTable
+from posturecam.core.types import Frame, LandmarkBatch
+from posturecam.frames.engine import LandmarkLog, measure
+from posturecam.frames.pose import IMAGE, MediaPipePose
 
 
 def natural_key(text: str) -> list:

@@ -6,7 +6,7 @@ ordinary movement (a glance at the keyboard, a long chat turned away, leaning
 back) looks like a slouch to the metrics. Here a 3D skeleton in metres is
 posed by a few joint angles and shifts over time, projected through a pinhole
 camera, and given per-landmark jitter; slouches are scripted with a known
-start and a depth calibrated against ``posturecam.geometry``.
+start and a depth calibrated against ``posturecam.core.geometry``.
 
 Frames: camera x right, y down, z away from the camera (metres). The body
 frame has the same axes, origin at the hip midpoint, which is also how
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from posturecam.engine import LandmarkLog
-from posturecam.geometry import compute_metrics
-from posturecam.types import LM, NUM_LANDMARKS, LandmarkBatch
+from posturecam.core.geometry import compute_metrics
+from posturecam.core.types import LM, NUM_LANDMARKS, LandmarkBatch
+from posturecam.frames.engine import LandmarkLog
 
 FPS = 2.0  # the live monitor's frame rate
 WIDTH, HEIGHT = 640, 480

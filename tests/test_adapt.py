@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import simperson as sim
 
-from posturecam.adapt import (
+from posturecam.core.adapt import (
     REANCHORED,
     SETUP_CHANGED,
     AdaptSettings,
     View,
     follow_baseline,
 )
-from posturecam.engine import LandmarkLog
-from posturecam.replay import ReplayOptions, analyse
-from posturecam.types import LandmarkBatch
+from posturecam.core.types import LandmarkBatch
+from posturecam.frames.engine import LandmarkLog
+from posturecam.research.replay import ReplayOptions, analyse
 
 LIMIT = 0.2
 HERE: View = (math.log(0.4), math.log(0.16), 0.5, 0.7, 5.0)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from factories import front_pose
 
-from posturecam.engine import LandmarkLog
-from posturecam.replay import ReplayOptions, score
-from posturecam.temporal import follow
-from posturecam.types import LM, LandmarkBatch
+from posturecam.core.temporal import follow
+from posturecam.core.types import LM, LandmarkBatch
+from posturecam.frames.engine import LandmarkLog
+from posturecam.research.replay import ReplayOptions, score
 
 
 def synthetic_log(

@@ -11,15 +11,16 @@ import textwrap
 
 import pytest
 
-from posturecam import cli, control
+from posturecam import cli
 from posturecam.app import autostart, qtenv
+from posturecam.live import control
 
 
 def test_second_instance_reports_the_running_one(capsys, monkeypatch, tmp_path):
     pytest.importorskip("PySide6.QtWidgets")
     model = tmp_path / "m.task"
     model.write_bytes(b"x")
-    monkeypatch.setattr("posturecam.model.resolve", lambda *a, **k: None)
+    monkeypatch.setattr("posturecam.frames.model.resolve", lambda *a, **k: None)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     with control.monitor_lock():
         code = cli.main(["app"])
@@ -145,7 +146,7 @@ def test_the_apps_process_loads_no_plotting_stack(model_path):
         prepare()
         from PySide6.QtWidgets import QApplication
         app = QApplication([])
-        from posturecam.pose import VIDEO, MediaPipePose
+        from posturecam.frames.pose import VIDEO, MediaPipePose
         MediaPipePose({str(model_path)!r}, VIDEO).close()
         heavy = [m for m in ("matplotlib", "pyarrow", "dask") if m in sys.modules]
         print("heavy:", heavy)

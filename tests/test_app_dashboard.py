@@ -14,7 +14,7 @@ from qtfake import pump, qapp
 from posturecam import cli
 from posturecam.app import logdata
 from posturecam.app.dashboard import DashboardWindow, stretch_text
-from posturecam.sessionlog import SessionLog
+from posturecam.live.sessionlog import SessionLog
 
 NOON = datetime.combine(datetime.now().date(), datetime.min.time()) + timedelta(hours=12)
 NOW = NOON.timestamp()

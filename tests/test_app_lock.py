@@ -15,9 +15,9 @@ pytest.importorskip("PySide6.QtWidgets")
 
 from qtfake import RecordingNotifier, fake_start_for, fast_settings, qapp, save_profile, wait_until
 
-from posturecam import control
 from posturecam.app import lock
 from posturecam.app.controller import AppController
+from posturecam.live import control
 
 
 class FakeLockSource:

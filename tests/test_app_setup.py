@@ -15,9 +15,9 @@ from posturecam import profiles, settings
 from posturecam.app.framing import GOOD, framing_hints
 from posturecam.app.preview import Seen, landmark_log
 from posturecam.app.setup import RESULT, SetupWindow
-from posturecam.capture import BUSY, Health
+from posturecam.core.types import Landmarks
 from posturecam.errors import SourceError
-from posturecam.types import Landmarks
+from posturecam.frames.capture import BUSY, Health
 
 
 class BusyCapture(LoopingCapture):

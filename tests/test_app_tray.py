@@ -16,13 +16,13 @@ from qtfake import (
     wait_until,
 )
 
-from posturecam import control
-from posturecam import feedback as fb
 from posturecam.app.controller import AppController
 from posturecam.app.icons import state_pixmap
 from posturecam.app.presenter import JUDGED, LOOKS, TrayModel
 from posturecam.app.tray import SNOOZES, Actions, TrayUI, rest_of_day_s
-from posturecam.sessionlog import SessionLog, default_path
+from posturecam.live import control
+from posturecam.live import feedback as fb
+from posturecam.live.sessionlog import SessionLog, default_path
 
 
 @pytest.fixture

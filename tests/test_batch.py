@@ -17,8 +17,11 @@ import numpy as np
 import pytest
 from batch_fakes import SLUMPED_LEVEL, UPRIGHT_LEVEL, PixelPose, calls_made
 
-from posturecam import batch
-from posturecam.batch import (
+from posturecam.core.judge import JudgeSettings
+from posturecam.core.temporal import TemporalSettings
+from posturecam.errors import PosturecamError
+from posturecam.research import batch
+from posturecam.research.batch import (
     REPORT_EVERY_FRAMES,
     BatchResult,
     ModelRef,
@@ -27,10 +30,7 @@ from posturecam.batch import (
     run_batch,
     run_key,
 )
-from posturecam.errors import PosturecamError
-from posturecam.judge import JudgeSettings
-from posturecam.replay import ReplayOptions
-from posturecam.temporal import TemporalSettings
+from posturecam.research.replay import ReplayOptions
 
 FAST = TemporalSettings(
     smoothing_s=0.5,
@@ -499,8 +499,8 @@ def test_model_error_on_a_video_does_not_hang_the_batch(sources, tmp_path):
 import sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from batch_fakes import PixelPose
-from posturecam.batch import run_batch
-from posturecam.replay import ReplayOptions
+from posturecam.research.batch import run_batch
+from posturecam.research.replay import ReplayOptions
 for k in range(100):
     result = run_batch([{sources["clip"]!r}], {str(tmp_path)!r} + f"/out{{k}}",
                        PixelPose(fail_on="clip.avi"), ReplayOptions(), {{}}, progress=False)

@@ -8,9 +8,9 @@ import pytest
 from factories import front_pose
 
 from posturecam import profiles
-from posturecam.engine import LandmarkLog
-from posturecam.judge import DEFAULT_RULES
-from posturecam.types import LandmarkBatch
+from posturecam.core.judge import DEFAULT_RULES
+from posturecam.core.types import LandmarkBatch
+from posturecam.frames.engine import LandmarkLog
 
 FOLDER = Path(__file__).resolve().parents[1] / "calibration"
 SCHEMA = json.loads((FOLDER / "profile.schema.json").read_text())
@@ -37,7 +37,7 @@ def test_example_profiles_follow_the_schema_and_load(path):
 def test_what_calibrate_writes_follows_the_schema(tmp_path):
     import numpy as np
 
-    from posturecam.calibration import calibrate
+    from posturecam.live.calibration import calibrate
 
     poses = [front_pose(rng=np.random.default_rng(i), jitter=1.0) for i in range(20)]
     n = len(poses)

@@ -16,7 +16,9 @@ import cv2
 import numpy as np
 import pytest
 
-from posturecam.capture import (
+from posturecam.core.types import Frame
+from posturecam.errors import SourceError
+from posturecam.frames.capture import (
     BLACK,
     BLACK_REASON,
     BUSY,
@@ -32,8 +34,6 @@ from posturecam.capture import (
     frozen_reason,
     open_live,
 )
-from posturecam.errors import SourceError
-from posturecam.types import Frame
 
 H, W = 48, 64
 
@@ -557,7 +557,7 @@ class RecordingCamera:
 def test_a_camera_is_asked_for_a_small_compressed_mode_and_a_one_frame_buffer(monkeypatch):
     import cv2
 
-    from posturecam import capture
+    from posturecam.frames import capture
 
     monkeypatch.setattr(capture.cv2, "VideoCapture", RecordingCamera)
     device = capture.open_camera(2)()
@@ -572,7 +572,7 @@ def test_a_camera_is_asked_for_a_small_compressed_mode_and_a_one_frame_buffer(mo
 
 
 def test_a_camera_that_does_not_open_is_asked_nothing(monkeypatch):
-    from posturecam import capture
+    from posturecam.frames import capture
 
     class Closed(RecordingCamera):
         def isOpened(self) -> bool:

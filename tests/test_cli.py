@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from factories import FakePose, front_pose, side_pose
 
-from posturecam import cli, model, profiles
-from posturecam.geometry import METRICS
-from posturecam.report_files import read_frames_csv
-from posturecam.types import Frame, Landmarks
+from posturecam import cli, profiles
+from posturecam.core.geometry import METRICS
+from posturecam.core.types import Frame, Landmarks
+from posturecam.frames import model
+from posturecam.research.outputs import read_frames_csv
 
 NOSE = 0.75
 SLUMP_AT_S = 10.0

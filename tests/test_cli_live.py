@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from test_cli import assert_error, run
 
-from posturecam import control
-from posturecam.sessionlog import SessionLog
+from posturecam.live import control
+from posturecam.live.sessionlog import SessionLog
 
 
 def test_config_path_and_show_defaults(capsys, _isolated_home):
@@ -82,7 +82,7 @@ def make_video(path, seconds: float = 2.0, fps: float = 10.0):
 
 
 def test_record_writes_a_frame_set_replay_reads(capsys, tmp_path):
-    from posturecam.sources import open_source
+    from posturecam.frames.sources import open_source
 
     video = make_video(tmp_path / "cam.avi")
     out = tmp_path / "rec"

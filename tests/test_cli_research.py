@@ -7,7 +7,7 @@ import json
 import pytest
 from test_cli import assert_error, fakes, make_folder, replay, run, summary_of  # noqa: F401
 
-from posturecam import recording
+from posturecam.research import recording
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_report_from_the_command_line(run_dir, capsys):
 
 def test_replay_parquet_matches_csv(fakes, tmp_path, capsys):  # noqa: F811
     pytest.importorskip("pyarrow")
-    from posturecam.report_files import read_frames
+    from posturecam.research.outputs import read_frames
 
     src = make_folder(tmp_path / "s", n=30)
     code, _, err = replay(capsys, src, tmp_path / "o", "--parquet")
@@ -131,7 +131,7 @@ def test_moving_baseline_and_setup_change_are_reproduced_by_rescore(
     import numpy as np
     import simperson as sim
 
-    from posturecam.types import Landmarks
+    from posturecam.core.types import Landmarks
 
     s = sim.simulate(900.0, 5, ordinary=False)
     b = s.log.landmarks

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from posturecam import control
-from posturecam.control import Control, ControlError, ControlWatcher, parse_duration
 from posturecam.errors import PosturecamError
+from posturecam.live import control
+from posturecam.live.control import Control, ControlError, ControlWatcher, parse_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
@@ -189,13 +189,13 @@ def test_watcher_reads_only_when_the_file_changes(monkeypatch):
 def test_a_write_by_another_process_is_seen():
     watcher = ControlWatcher()
     assert watcher.current().mode(time.time()) is None
-    done = run_child("from posturecam import control; control.pause()")
+    done = run_child("from posturecam.live import control; control.pause()")
     assert done.returncode == 0, done.stderr
     assert watcher.current().mode(time.time()) == "paused"
-    done = run_child("from posturecam import control; control.snooze(600)")
+    done = run_child("from posturecam.live import control; control.snooze(600)")
     assert done.returncode == 0, done.stderr
     assert watcher.current().mode(time.time()) == "snoozed"
-    done = run_child("from posturecam import control; control.resume()")
+    done = run_child("from posturecam.live import control; control.resume()")
     assert done.returncode == 0, done.stderr
     assert watcher.current().mode(time.time()) is None
 
@@ -204,7 +204,7 @@ def test_a_write_by_another_process_is_seen():
 
 HOLDER = """
 import sys
-from posturecam import control
+from posturecam.live import control
 with control.monitor_lock():
     print("locked", flush=True)
     sys.stdin.read()

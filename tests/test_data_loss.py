@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from test_cli import assert_error, fakes, make_folder, replay, run, summary_of  # noqa: F401
 
-from posturecam import recording, storage
-from posturecam.report_files import _exact_cell, read_frames, write_frames_csv
+from posturecam import storage
+from posturecam.research import recording
+from posturecam.research.outputs import _exact_cell, read_frames, write_frames_csv
 
 EPOCH = 1733040000.0  # 2024-12-01, the kind of t_s a capture rig's manifest holds
 
@@ -340,7 +341,7 @@ def test_unwritable_rescore_out_fails_before_scoring(complete_run, tmp_path, mon
     _src, out, _profile = complete_run
     target = tmp_path / "elsewhere"
     _deny_writes(monkeypatch, target, errno.EROFS)
-    import posturecam.rescore as rescore_mod
+    import posturecam.research.rescore as rescore_mod
 
     def never(*a, **k):
         raise AssertionError("scored before checking --out")

@@ -21,9 +21,9 @@ import test_batch
 from batch_fakes import PixelPose, calls_made
 from test_batch import MODEL_INFO, OPTIONS, assert_same_results, batch_json, files_of
 
-from posturecam import batch
-from posturecam.batch import run_batch
 from posturecam.errors import OutputError
+from posturecam.research import batch
+from posturecam.research.batch import run_batch
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -280,7 +280,8 @@ def test_a_local_dask_cluster_goes_with_its_batch(sig, serial, sources, tmp_path
 
 
 def test_the_cli_warns_when_it_runs_a_damaged_folder_again(sources, tmp_path, monkeypatch, capsys):
-    from posturecam import cli, model
+    from posturecam import cli
+    from posturecam.frames import model
 
     fake = model.ResolvedModel(Path("fake.task"), "full", "--model")
     monkeypatch.setattr(model, "resolve", lambda *a, **k: fake)

@@ -17,8 +17,8 @@ import pytest
 from test_cli import assert_error, fakes, make_folder, replay  # noqa: F401
 from test_monitor import EPOCH, frames, make_monitor, profile  # noqa: F401
 
-from posturecam import sessionlog
-from posturecam.sessionlog import SessionLog, SessionLogError
+from posturecam.live import sessionlog
+from posturecam.live.sessionlog import SessionLog, SessionLogError
 
 FULL = "database or disk is full"
 

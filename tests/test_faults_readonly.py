@@ -17,8 +17,8 @@ from test_cli import run
 from test_data_loss import _deny_writes
 
 from posturecam import profiles
-from posturecam.batch import run_batch
 from posturecam.errors import OutputError
+from posturecam.research.batch import run_batch
 
 ERRORS = [errno.EACCES, errno.EROFS, errno.ENOSPC]
 fakes = test_cli.fakes  # the fake model fixture

@@ -11,12 +11,12 @@ from factories import front_pose
 from test_cli import assert_error, run
 from test_monitor import EPOCH, FakeCapture, FakePose, frames, posture
 
-from posturecam import feedback as fb
 from posturecam import profiles
-from posturecam.calibration import calibrate
-from posturecam.engine import run_pose
-from posturecam.judge import MAX_EXAMPLES, limits
-from posturecam.monitor import Monitor, MonitorOptions, StatusLine
+from posturecam.core.judge import MAX_EXAMPLES, limits
+from posturecam.frames.engine import run_pose
+from posturecam.live import feedback as fb
+from posturecam.live.calibration import calibrate
+from posturecam.live.monitor import Monitor, MonitorOptions, StatusLine
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_watcher_yields_each_new_request_once_and_skips_expired(tmp_path):
 
 def judged(profile, spans, start=0.0, pose=posture):
     """Judged frames with real metrics: ("up", 20), ("down", 60) at 2 frames/s."""
-    from posturecam.monitor import judge_frame
+    from posturecam.live.monitor import judge_frame
 
     out = []
     for frame in frames(*spans, start=start):
@@ -277,8 +277,8 @@ def test_nothing_judged_yet_is_acked_as_no_change(profile):
 
 
 def test_carried_over_frames_are_not_remembered(profile):
-    from posturecam.monitor import FrameVerdict
-    from posturecam.temporal import Step
+    from posturecam.core.temporal import Step
+    from posturecam.live.monitor import FrameVerdict
 
     monitor, _ = make_monitor([], profile, None, lambda p: None)
     step = Step("upright", 0.0, 0.0, ())
@@ -300,7 +300,7 @@ def test_cli_without_a_monitor_is_one_error_line_and_writes_nothing(capsys, _iso
 
 
 def test_cli_times_out_when_no_monitor_answers(capsys, _isolated_home, monkeypatch):
-    from posturecam import control
+    from posturecam.live import control
 
     monkeypatch.setattr(control, "running_monitor", lambda path=None: 4242)
     code, _, err = run(capsys, "feedback", "slouching", "--wait", "0.1")
@@ -309,7 +309,7 @@ def test_cli_times_out_when_no_monitor_answers(capsys, _isolated_home, monkeypat
 
 
 def test_cli_prints_the_monitors_answer(capsys, _isolated_home, monkeypatch):
-    from posturecam import control
+    from posturecam.live import control
 
     monkeypatch.setattr(control, "running_monitor", lambda path=None: 4242)
     real_wait = fb.wait_for_ack

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from posturecam.gating import ChangeGate, GateSettings, change, thumbnail
+from posturecam.live.gating import ChangeGate, GateSettings, change, thumbnail
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "sample_frames" / "astronaut" / "frame_0000.jpg"

@@ -4,7 +4,7 @@ from factories import front_pose, side_pose
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posturecam.geometry import (
+from posturecam.core.geometry import (
     FRONT,
     SIDE,
     compute_metrics,
@@ -12,7 +12,7 @@ from posturecam.geometry import (
     dominant_view,
     near_side,
 )
-from posturecam.types import LM, LandmarkBatch, Landmarks
+from posturecam.core.types import LM, LandmarkBatch, Landmarks
 
 
 def batch(*items: Landmarks) -> LandmarkBatch:

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_recording import META, make_log
 
-from posturecam import profiles, recording
+from posturecam import profiles
 from posturecam import settings as settings_mod
 from posturecam.errors import PosturecamError, ProfileError
-from posturecam.recording import RecordingError
+from posturecam.research import recording
+from posturecam.research.recording import RecordingError
 from posturecam.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[1]

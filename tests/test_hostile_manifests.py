@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posturecam.errors import SourceError
-from posturecam.sources import FolderSource
+from posturecam.frames.sources import FolderSource
 
 NAMES = [f"f{i}.png" for i in range(6)]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

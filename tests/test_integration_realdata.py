@@ -22,7 +22,7 @@ def test_person_found_in_nearly_every_frontal_photo(frontal):
 
 
 def test_view_detected_automatically(datasets, model_path, frontal, side):
-    from posturecam.geometry import detect_view
+    from posturecam.core.geometry import detect_view
 
     front_views = detect_view(frontal.log.landmarks)
     assert np.mean(front_views[front_views != ""] == "front") > 0.95
@@ -63,9 +63,9 @@ def s4_sequence(datasets, model_path):
 
     import cv2
 
-    from posturecam.engine import run_pose
-    from posturecam.pose import VIDEO, MediaPipePose
-    from posturecam.types import Frame
+    from posturecam.core.types import Frame
+    from posturecam.frames.engine import run_pose
+    from posturecam.frames.pose import VIDEO, MediaPipePose
 
     root = datasets / "frontal-webcam-1subject"
     with open(root / "labels.csv", newline="", encoding="utf-8") as fh:
@@ -80,7 +80,7 @@ def s4_sequence(datasets, model_path):
 
 
 def test_s4_slouched_clip_as_a_sequence_is_never_a_setup_change(s4_sequence):
-    from posturecam.replay import ReplayOptions, analyse
+    from posturecam.research.replay import ReplayOptions, analyse
 
     rows, log = s4_sequence
     a = analyse(log, ReplayOptions(baseline_frames=10, progress=False))

@@ -10,7 +10,7 @@ import pytest
 from conftest import SAMPLE_FRAMES
 
 from posturecam.cli import main
-from posturecam.temporal import TemporalSettings
+from posturecam.core.temporal import TemporalSettings
 
 pytestmark = pytest.mark.integration
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from factories import front_pose, side_pose
 
-from posturecam.calibration import MAX_STEADY_SPREAD, make_baseline, robust_stats
-from posturecam.errors import CalibrationError
-from posturecam.geometry import FRONT, SIDE, MetricTable, compute_metrics
-from posturecam.judge import (
+from posturecam.core.baseline import MAX_STEADY_SPREAD, make_baseline, robust_stats
+from posturecam.core.geometry import FRONT, SIDE, MetricTable, compute_metrics
+from posturecam.core.judge import (
     DEFAULT_CAP,
     DEFAULT_FLOOR,
     DEFAULT_RULES,
@@ -26,8 +25,9 @@ from posturecam.judge import (
     limits,
     slouch_evidence,
 )
-from posturecam.temporal import TemporalSettings, follow
-from posturecam.types import LM, LandmarkBatch, Landmarks
+from posturecam.core.temporal import TemporalSettings, follow
+from posturecam.core.types import LM, LandmarkBatch, Landmarks
+from posturecam.errors import CalibrationError
 
 NOSE = 0.75  # front_pose default nose_height (in shoulder widths)
 HEAD = NOSE / math.sqrt(0.7)  # head_height of front_pose with the default ear ratio

@@ -15,23 +15,23 @@ import numpy as np
 import pytest
 import simperson as sim
 
-from posturecam.adapt import (
+from posturecam.core.adapt import (
     REANCHORED,
     SETUP_CHANGED,
     AdaptSettings,
     BaselineTracker,
     follow_baseline,
 )
-from posturecam.calibration import calibrate
-from posturecam.coach import Coach
-from posturecam.engine import LandmarkLog, measure
-from posturecam.geometry import FRONT
-from posturecam.judge import judge, limits
-from posturecam.monitor import judge_frame
+from posturecam.core.coach import Coach
+from posturecam.core.geometry import FRONT
+from posturecam.core.judge import judge, limits
+from posturecam.core.temporal import PostureTimeline, TemporalSettings
+from posturecam.core.types import Frame, LandmarkBatch, Landmarks
+from posturecam.frames.engine import LandmarkLog, measure
+from posturecam.live.calibration import calibrate
+from posturecam.live.monitor import judge_frame
 from posturecam.profiles import Profile
-from posturecam.replay import ReplayOptions, analyse
-from posturecam.temporal import PostureTimeline, TemporalSettings
-from posturecam.types import Frame, LandmarkBatch, Landmarks
+from posturecam.research.replay import ReplayOptions, analyse
 
 DURATION_S = 1200.0  # 20 simulated minutes at 2 frames/s
 MOVE_AT_S = 600.0  # the camera move: halfway

@@ -19,8 +19,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from posturecam import model
 from posturecam.errors import ModelError
+from posturecam.frames import model
 
 # Read before any fixture clears the variable: it may point at the real model.
 _DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared/models/pose_landmarker_full.task"

@@ -11,20 +11,20 @@ import numpy as np
 import pytest
 from factories import FakePose, front_pose
 
-from posturecam.calibration import calibrate
-from posturecam.capture import BUSY, ENDED, LOST, OK, Health
-from posturecam.control import Control
-from posturecam.engine import run_pose
-from posturecam.gating import GateSettings
-from posturecam.monitor import (
+from posturecam.core.types import Frame, Landmarks
+from posturecam.frames.capture import BUSY, ENDED, LOST, OK, Health
+from posturecam.frames.engine import run_pose
+from posturecam.live.calibration import calibrate
+from posturecam.live.control import Control
+from posturecam.live.gating import GateSettings
+from posturecam.live.monitor import (
     ControlCommands,
     Monitor,
     MonitorOptions,
     StatusLine,
     judge_frame,
 )
-from posturecam.sessionlog import SessionLog
-from posturecam.types import Frame, Landmarks
+from posturecam.live.sessionlog import SessionLog
 
 IMG = np.zeros((480, 640, 3), np.uint8)
 EPOCH = 1_700_000_000.0

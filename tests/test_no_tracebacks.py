@@ -22,8 +22,11 @@ import numpy as np
 import pytest
 from factories import FakePose, front_pose
 
-from posturecam import batch, cli, control, model, profiles, recording
-from posturecam.sessionlog import MAX_HISTORY_DAYS, SessionLog, SessionLogError
+from posturecam import cli, profiles
+from posturecam.frames import model
+from posturecam.live import control
+from posturecam.live.sessionlog import MAX_HISTORY_DAYS, SessionLog, SessionLogError
+from posturecam.research import batch, recording
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -388,7 +391,7 @@ def test_ctrl_c_while_the_libraries_import_exits_130():
         "import builtins\n"
         "real = builtins.__import__\n"
         "def imp(name, *a, **k):\n"
-        "    if name == 'posturecam.pose':\n"
+        "    if name == 'posturecam.frames.pose':\n"
         "        raise KeyboardInterrupt\n"
         "    return real(name, *a, **k)\n"
         "builtins.__import__ = imp\n"

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from posturecam.notify import (
+from posturecam.live.notify import (
     APP_NAME,
     DesktopNotifier,
     NotificationHub,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from factories import front_pose, side_pose
 
-from posturecam import overlay, preview
+from posturecam.core.types import LM, Landmarks
 from posturecam.errors import PosturecamError
-from posturecam.overlay import OverlayInfo, draw_overlay, panel_lines
-from posturecam.types import LM, Landmarks
+from posturecam.live import overlay, preview
+from posturecam.live.overlay import OverlayInfo, draw_overlay, panel_lines
 
 INFO = OverlayInfo(
     state="slouching",

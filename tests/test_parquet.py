@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from posturecam.core.geometry import METRICS
 from posturecam.errors import OutputError
-from posturecam.geometry import METRICS
-from posturecam.report_files import (
+from posturecam.research.outputs import (
     COLUMN_TYPES,
     COLUMNS,
     FRAMES,

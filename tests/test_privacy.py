@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLE_FRAMES
 
-from posturecam import netguard, pose
+from posturecam.frames import netguard, pose
 from posturecam.storage import atomic_open, write_json
 
 LINUX_GUARD = sys.platform.startswith("linux") and os.uname().machine in netguard._ABIS
@@ -100,7 +100,7 @@ def test_the_strace_check_sees_mediapipe_reach_out_without_the_guard(model_path,
 _GUARD_CHILD = textwrap.dedent(
     """
     import ctypes, errno, json, socket, subprocess, sys, threading
-    from posturecam import netguard
+    from posturecam.frames import netguard
 
     go, seen = threading.Event(), {}
 
@@ -269,8 +269,8 @@ _IMPORT_CHILD = textwrap.dedent(
         real_init(self, args, *a, **k)
 
     subprocess.Popen.__init__ = spy
-    from posturecam.pose import MediaPipePose
-    from posturecam.types import Frame
+    from posturecam.frames.pose import MediaPipePose
+    from posturecam.core.types import Frame
 
     model = sys.argv[1]
     with MediaPipePose(model, offline=False) as estimator:
@@ -310,7 +310,9 @@ def test_a_pose_estimator_loads_no_audio_or_plotting_and_runs_no_compiler(model_
     "first", ["import mediapipe", "from mediapipe.tasks.python import vision", "pass"]
 )
 def test_the_pose_api_imports_whatever_was_imported_before(first):
-    code = f"{first}\nimport posturecam.pose as p\nprint(p._pose_api().PoseLandmarker.__name__)"
+    code = (
+        f"{first}\nimport posturecam.frames.pose as p\nprint(p._pose_api().PoseLandmarker.__name__)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=60
     )

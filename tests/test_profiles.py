@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from posturecam import profiles
+from posturecam.core.judge import JudgeSettings, MetricStats
 from posturecam.errors import ProfileError
-from posturecam.judge import JudgeSettings, MetricStats
 from posturecam.profiles import Profile, check_fits
 
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from factories import FakePose, front_pose
 
-from posturecam import recording
-from posturecam.engine import LandmarkLog, run_pose
+from posturecam.core.temporal import TemporalSettings, follow
+from posturecam.core.types import Frame, Landmarks
 from posturecam.errors import PosturecamError
-from posturecam.recording import FILENAME, FORMAT, VERSION, RecordingError, load, save
-from posturecam.replay import ReplayOptions, score
-from posturecam.temporal import TemporalSettings, follow
-from posturecam.types import Frame, Landmarks
+from posturecam.frames.engine import LandmarkLog, run_pose
+from posturecam.research import recording
+from posturecam.research.recording import FILENAME, FORMAT, VERSION, RecordingError, load, save
+from posturecam.research.replay import ReplayOptions, score
 
 META = {
     "source": "desk.mp4",

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from posturecam.errors import OutputError
-from posturecam.judge import (
+from posturecam.core.judge import (
     DEFAULT_RULES,
     EVIDENCE,
     JudgeSettings,
@@ -24,7 +23,15 @@ from posturecam.judge import (
     deviation,
     slouch_evidence,
 )
-from posturecam.report import (
+from posturecam.errors import OutputError
+from posturecam.research.outputs import (
+    EVENTS,
+    FRAMES,
+    SUMMARY,
+    write_events,
+    write_frames_csv,
+)
+from posturecam.research.report import (
     STATE_COLOURS,
     baseline_bands,
     clock,
@@ -32,13 +39,6 @@ from posturecam.report import (
     make_report,
     share_upright,
     state_runs,
-)
-from posturecam.report_files import (
-    EVENTS,
-    FRAMES,
-    SUMMARY,
-    write_events,
-    write_frames_csv,
 )
 from posturecam.storage import write_json
 
@@ -361,7 +361,7 @@ def test_score_gaps_stay_gaps(run_dir: Path) -> None:
     """Undecided frames are NaN in the plotted line, never 0."""
     from matplotlib.figure import Figure
 
-    from posturecam.report import _draw_score, load_run
+    from posturecam.research.report import _draw_score, load_run
 
     run = load_run(run_dir)
     fig = Figure()
@@ -417,7 +417,7 @@ def test_what_decided_plot_with_the_new_columns(new_run: Path) -> None:
 def test_what_decided_draws_threshold_zero_spans_and_markers(new_run: Path) -> None:
     from matplotlib.figure import Figure
 
-    from posturecam.report import _draw_decided, decided, load_run
+    from posturecam.research.report import _draw_decided, decided, load_run
 
     run = load_run(new_run)
     found = decided(run)
@@ -524,7 +524,7 @@ def test_decided_text_names_what_placed_the_threshold(
 ) -> None:
     from matplotlib.figure import Figure
 
-    from posturecam.report import _draw_decided, decided, load_run
+    from posturecam.research.report import _draw_decided, decided, load_run
 
     summary = json.loads((new_run / SUMMARY).read_text())
     summary["baseline"]["limits"]["placed_by"] = placed_by

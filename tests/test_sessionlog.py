@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from posturecam.errors import PosturecamError
-from posturecam.sessionlog import (
+from posturecam.live.sessionlog import (
     _SCHEMA,
     SCHEMA_VERSION,
     DaySummary,
@@ -413,7 +413,7 @@ def test_a_folder_that_cannot_be_made_gives_a_clear_error(tmp_path):
 WRITER = """
 import sys, time
 from pathlib import Path
-from posturecam.sessionlog import SessionLog
+from posturecam.live.sessionlog import SessionLog
 log = SessionLog.open(Path(sys.argv[1]))
 sid = log.start_session(time.time(), "laptop", "camera 0", {})
 pause = float(sys.argv[2])

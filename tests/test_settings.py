@@ -6,8 +6,8 @@ import pytest
 from test_cli import assert_error, fakes, make_folder, replay, summary_of  # noqa: F401
 
 from posturecam import settings
-from posturecam.judge import JudgeSettings
-from posturecam.temporal import TemporalSettings
+from posturecam.core.judge import JudgeSettings
+from posturecam.core.temporal import TemporalSettings
 
 
 def write(tmp_path, text):
@@ -310,7 +310,7 @@ def test_show_explains_tables_and_unset_judge():
 def test_baseline_table_reaches_replay_options_and_rejects_bad_values(tmp_path):
     import tomllib
 
-    from posturecam.adapt import AdaptSettings
+    from posturecam.core.adapt import AdaptSettings
 
     good = tmp_path / "good.toml"
     good.write_text("[baseline]\ndrift_tau_s = 0\nsetup_hold_s = 20\n", encoding="utf-8")

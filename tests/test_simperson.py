@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import simperson as sp
 
-from posturecam.geometry import compute_metrics
-from posturecam.types import LM
+from posturecam.core.geometry import compute_metrics
+from posturecam.core.types import LM
 
 
 def head_height(sim: sp.Simulation) -> np.ndarray:

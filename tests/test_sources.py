@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
+from posturecam.core.types import Frame
 from posturecam.errors import CameraUnavailable, SourceError
-from posturecam.sources import (
+from posturecam.frames.sources import (
     CORRUPT,
     EMPTY_FILE,
     TRUNCATED_JPEG,
@@ -26,7 +27,6 @@ from posturecam.sources import (
     natural_key,
     open_source,
 )
-from posturecam.types import Frame
 
 
 def _encode(img: np.ndarray, ext: str = ".png") -> bytes:

@@ -24,10 +24,12 @@ from typing import Any, TypeVar
 import pytest
 from test_cli import N_FRAMES, fakes, make_folder, rows_of, summary_of  # noqa: F401  (fixture)
 
-from posturecam import batch, cli, sources
+from posturecam import cli
+from posturecam.core.types import Frame
 from posturecam.errors import SourceError
-from posturecam.sources import FolderSource, open_source
-from posturecam.types import Frame
+from posturecam.frames import sources
+from posturecam.frames.sources import FolderSource, open_source
+from posturecam.research import batch
 
 T = TypeVar("T")
 

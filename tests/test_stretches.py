@@ -10,9 +10,8 @@ from itertools import cycle, islice, pairwise
 
 import pytest
 
-from posturecam.errors import PosturecamError
-from posturecam.judge import DEFAULT_RULES
-from posturecam.stretches import (
+from posturecam.core.judge import DEFAULT_RULES
+from posturecam.core.stretches import (
     GENERAL_TARGETS,
     KNOWN_ISSUES,
     KNOWN_TARGETS,
@@ -28,10 +27,11 @@ from posturecam.stretches import (
     red_flag_notice,
     validate,
 )
+from posturecam.errors import PosturecamError
 
 
 def raw_catalog() -> dict:
-    text = resources.files("posturecam").joinpath("data", "stretches.json").read_text("utf-8")
+    text = resources.files("posturecam.core").joinpath("data", "stretches.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -58,10 +58,10 @@ def test_only_the_app_subpackage_imports_qt():
 def test_the_app_never_judges_posture():
     """Widgets present what the monitor reports: no judgement or geometry imports in the app."""
     forbidden = {
-        "posturecam.judge",
-        "posturecam.geometry",
-        "posturecam.temporal",
-        "posturecam.adapt",
+        "posturecam.core.judge",
+        "posturecam.core.geometry",
+        "posturecam.core.temporal",
+        "posturecam.core.adapt",
     }
     offenders = []
     for path in sorted((ROOT / "posturecam" / "app").rglob("*.py")):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from posturecam.temporal import (
+from posturecam.core.temporal import (
     ALERT,
     AWAY,
     DRIFTING,

@@ -10,9 +10,8 @@ from factories import front_pose
 from test_cli import NOSE, fakes, make_folder, posture, recording, run  # noqa: F401  (the CLI's fake-model fixtures)
 
 from posturecam import profiles
-from posturecam.errors import ProfileError
-from posturecam.geometry import FRONT, compute_metrics
-from posturecam.judge import (
+from posturecam.core.geometry import FRONT, compute_metrics
+from posturecam.core.judge import (
     MAX_EXAMPLES,
     Baseline,
     JudgeSettings,
@@ -20,7 +19,8 @@ from posturecam.judge import (
     limits,
     slouch_evidence,
 )
-from posturecam.types import LandmarkBatch
+from posturecam.core.types import LandmarkBatch
+from posturecam.errors import ProfileError
 
 
 def metrics_of(poses):

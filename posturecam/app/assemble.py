@@ -15,14 +15,14 @@ from typing import Any
 
 from posturecam import profiles
 from posturecam.app.lock import LockAwareWatcher
-from posturecam.capture import LiveCapture, open_live
-from posturecam.control import ControlWatcher, pause, resume, snooze
-from posturecam.feedback import FeedbackWatcher
-from posturecam.live import monitor_options, today_slouched_s
-from posturecam.monitor import ControlCommands, Listener, Monitor, StatusLine
-from posturecam.notify import NotificationHub, make_notifier
-from posturecam.pose import VIDEO, PoseEstimator
-from posturecam.sessionlog import SessionLog
+from posturecam.frames.capture import LiveCapture, open_live
+from posturecam.frames.pose import VIDEO, PoseEstimator
+from posturecam.live.control import ControlWatcher, pause, resume, snooze
+from posturecam.live.feedback import FeedbackWatcher
+from posturecam.live.launch import monitor_options, today_slouched_s
+from posturecam.live.monitor import ControlCommands, Listener, Monitor, StatusLine
+from posturecam.live.notify import NotificationHub, make_notifier
+from posturecam.live.sessionlog import SessionLog
 from posturecam.settings import Settings
 
 

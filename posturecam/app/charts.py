@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from posturecam.app.logdata import Sample
 from posturecam.app.presenter import look
-from posturecam.sessionlog import DaySummary
+from posturecam.live.sessionlog import DaySummary
 
 GRID = QColor("#d0d0d0")
 TEXT = QColor("#404040")

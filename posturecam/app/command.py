@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         raise PosturecamError(problem)
     from pathlib import Path
 
-    from posturecam import control, model, settings
+    from posturecam import settings
+    from posturecam.frames import model
+    from posturecam.live import control
 
     cfg, cfg_path, _existed = settings.load_user(Path(args.config) if args.config else None)
     cfg = replace(cfg, monitor=cfg.monitor.updated(profile=args.profile, source=args.source))

@@ -15,13 +15,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from posturecam import control
-from posturecam import feedback as fb
 from posturecam.app.lock import LockSource
 from posturecam.app.presenter import TrayModel
 from posturecam.app.tray import Actions, TrayUI
 from posturecam.app.worker import MonitorWorker, StartMonitor
 from posturecam.errors import PosturecamError
+from posturecam.live import control
+from posturecam.live import feedback as fb
 from posturecam.settings import Settings
 
 QUIT_WAIT_MS = 8000  # a driver stuck in release must not keep the app alive for ever
@@ -40,7 +40,7 @@ def profile_names() -> list[str]:
 
 def today_share() -> float | None:
     """Today's upright share from the session log, None when unknown or unreadable."""
-    from posturecam.sessionlog import SessionLog, default_path
+    from posturecam.live.sessionlog import SessionLog, default_path
 
     if not default_path().exists():
         return None

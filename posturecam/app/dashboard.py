@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from posturecam.app import logdata
 from posturecam.app.charts import DayBars, TimelineView
+from posturecam.core.stretches import format_stretch, load_catalog
 from posturecam.errors import PosturecamError
-from posturecam.sessionlog import format_duration
-from posturecam.stretches import format_stretch, load_catalog
+from posturecam.live.sessionlog import format_duration
 
 REFRESH_MS = 60_000
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posturecam.types import LM, Landmarks
+from posturecam.core.types import LM, Landmarks
 
 MIN_VISIBILITY = 0.5
 DARK_LEVEL = 45.0  # mean grey level (0-255) below which the picture is too dark

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from posturecam.control import Control, ControlWatcher
+from posturecam.live.control import Control, ControlWatcher
 
 OnChange = Callable[[bool], None]  # called with True when locked, False when unlocked
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from posturecam.sessionlog import DaySummary, SessionLog, SessionLogError, default_path
+from posturecam.live.sessionlog import DaySummary, SessionLog, SessionLogError, default_path
 
 MAX_TIMELINE_ROWS = 86_400  # a day at the monitor's one row per second
 

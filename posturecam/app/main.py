@@ -23,7 +23,7 @@ from posturecam.app.glow import Glow
 from posturecam.app.lock import default_source
 from posturecam.app.tray import NO_TRAY
 from posturecam.app.worker import StartMonitor
-from posturecam.model import ResolvedModel
+from posturecam.frames.model import ResolvedModel
 from posturecam.profiles import profile_path
 from posturecam.settings import Settings, load_user
 
@@ -34,7 +34,7 @@ def real_monitor(
     """Sessions on the real camera and MediaPipe model, as `posturecam monitor` runs them."""
 
     def start_for(cfg: Settings) -> StartMonitor:
-        from posturecam.pose import MediaPipePose
+        from posturecam.frames.pose import MediaPipePose
 
         def start(listener: Any) -> Any:
             return live_monitor(
@@ -57,8 +57,8 @@ def window_makers(
     makers: dict[str, Callable[[AppController], QWidget]] = {}
     if resolved is not None:
         from posturecam.app.setup import SetupWindow
-        from posturecam.capture import open_live
-        from posturecam.pose import VIDEO, MediaPipePose
+        from posturecam.frames.capture import open_live
+        from posturecam.frames.pose import VIDEO, MediaPipePose
 
         makers["setup"] = lambda c: SetupWindow(
             c.cfg,

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from posturecam.control import Control
+from posturecam.live.control import Control
 
 STARTING, CALIBRATING, NOT_CALIBRATED = "starting", "calibrating", "not_calibrated"
 SETUP_CHANGED, STOPPED = "setup_changed", "stopped"

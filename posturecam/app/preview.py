@@ -15,11 +15,11 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from posturecam.app.framing import brightness, framing_hints
-from posturecam.capture import LiveCapture
-from posturecam.engine import LandmarkLog, run_pose
+from posturecam.core.types import Frame, Landmarks
 from posturecam.errors import PosturecamError
-from posturecam.pose import PoseEstimator
-from posturecam.types import Frame, Landmarks
+from posturecam.frames.capture import LiveCapture
+from posturecam.frames.engine import LandmarkLog, run_pose
+from posturecam.frames.pose import PoseEstimator
 
 MAX_FPS = 10.0
 _BLACK = np.zeros((1, 1, 3), np.uint8)

@@ -42,7 +42,7 @@ def prepare() -> list[str]:
     """
     import cv2  # noqa: F401
 
-    from posturecam import pose
+    from posturecam.frames import pose
 
     pose._pose_api()  # private, but the deferral's own entry point: run early on purpose
     return drop_opencv_qt()

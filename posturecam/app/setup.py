@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
 from posturecam import profiles
 from posturecam.app import autostart, configfile
 from posturecam.app.preview import PreviewWorker, Seen, landmark_log
-from posturecam.calibration import add_slouch, calibrate
-from posturecam.capture import LiveCapture
+from posturecam.core.types import LM, Landmarks
 from posturecam.errors import PosturecamError
-from posturecam.pose import PoseEstimator
+from posturecam.frames.capture import LiveCapture
+from posturecam.frames.pose import PoseEstimator
+from posturecam.live.calibration import add_slouch, calibrate
 from posturecam.profiles import Profile
 from posturecam.settings import Settings
-from posturecam.types import LM, Landmarks
 
 PREVIEW, COUNTDOWN, UPRIGHT, SLOUCH_COUNTDOWN, SLOUCH, RESULT = (
     "preview", "countdown", "upright", "slouch_countdown", "slouch", "result",

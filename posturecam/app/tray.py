@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from posturecam import feedback as fb
 from posturecam.app.icons import state_icon, state_pixmap
 from posturecam.app.presenter import TrayModel
-from posturecam.control import MAX_DURATION_S, Control
+from posturecam.live import feedback as fb
+from posturecam.live.control import MAX_DURATION_S, Control
 
 NO_TRAY = (
     "no system tray on this desktop: posturecam shows a small window instead "

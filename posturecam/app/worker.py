@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QThread, Signal
 
 from posturecam.errors import PosturecamError
-from posturecam.monitor import Listener, Monitor
+from posturecam.live.monitor import Listener, Monitor
 
 StartMonitor = Callable[[Listener], AbstractContextManager[Monitor]]
 

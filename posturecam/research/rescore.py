@@ -14,11 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from posturecam import profiles, recording
-from posturecam.adapt import AdaptSettings
+from posturecam import profiles
+from posturecam.core.adapt import AdaptSettings
+from posturecam.core.judge import JudgeSettings
+from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import OutputError
-from posturecam.judge import JudgeSettings
-from posturecam.replay import (
+from posturecam.research import recording
+from posturecam.research.outputs import SUMMARY
+from posturecam.research.replay import (
     PROFILE,
     ReplayOptions,
     analyse,
@@ -26,8 +29,6 @@ from posturecam.replay import (
     remove_if_empty,
     write_run,
 )
-from posturecam.report_files import SUMMARY
-from posturecam.temporal import TemporalSettings
 
 DEFAULT_OUT = "rescored"
 

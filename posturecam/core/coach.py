@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posturecam.stretches import (
+from posturecam.core.stretches import (
     Catalog,
     RedFlagPolicy,
     StretchPicker,
@@ -13,7 +13,7 @@ from posturecam.stretches import (
     load_catalog,
     red_flag_notice,
 )
-from posturecam.temporal import BREAK, CUE, Event
+from posturecam.core.temporal import BREAK, CUE, Event
 
 _ISSUE_WORDS = {
     "head_drop": "your head has dropped",

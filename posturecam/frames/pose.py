@@ -21,9 +21,9 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from posturecam import netguard
+from posturecam.core.types import NUM_LANDMARKS, Frame, Landmarks
 from posturecam.errors import ModelError
-from posturecam.types import NUM_LANDMARKS, Frame, Landmarks
+from posturecam.frames import netguard
 
 VIDEO = "video"
 IMAGE = "image"
@@ -177,7 +177,7 @@ def _is_posturecam_program() -> bool:
     if argv0.stem == "posturecam":  # the console script
         return True
     try:  # python -m posturecam
-        return argv0.resolve() == Path(__file__).resolve().with_name("__main__.py")
+        return argv0.resolve() == Path(__file__).resolve().parents[1] / "__main__.py"
     except OSError:
         return False
 

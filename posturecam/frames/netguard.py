@@ -123,7 +123,7 @@ def _program(abi: _Abi) -> list[tuple[int, int, int, int]]:
 
 
 def _install(abi: _Abi) -> GuardResult:
-    import ctypes  # here, not at import: most runs of posturecam.pose never get this far
+    import ctypes  # here, not at import: most runs of posturecam.frames.pose never get this far
 
     class SockFilter(ctypes.Structure):
         _fields_ = [

@@ -13,14 +13,17 @@ from pathlib import Path
 INTERRUPTED = "posturecam: interrupted"
 
 try:  # Ctrl-C while numpy, OpenCV and MediaPipe load is an interruption, not a traceback.
-    from posturecam import __version__, batch, model, profiles, settings, stretches
-    from posturecam.calibration import add_slouch, calibrate, collect, describe
+    from posturecam import __version__, profiles, settings
+    from posturecam.core import stretches
+    from posturecam.core.geometry import VIEWS
+    from posturecam.core.judge import JudgeSettings
     from posturecam.errors import PosturecamError
-    from posturecam.geometry import VIEWS
-    from posturecam.judge import JudgeSettings
-    from posturecam.pose import MediaPipePose
-    from posturecam.replay import ReplayOptions, replay
-    from posturecam.sessionlog import MAX_HISTORY_DAYS
+    from posturecam.frames import model
+    from posturecam.frames.pose import MediaPipePose
+    from posturecam.live.calibration import add_slouch, calibrate, collect, describe
+    from posturecam.live.sessionlog import MAX_HISTORY_DAYS
+    from posturecam.research import batch
+    from posturecam.research.replay import ReplayOptions, replay
 except KeyboardInterrupt:  # pragma: no cover - needs a Ctrl-C at import time
     print(INTERRUPTED, file=sys.stderr)
     raise SystemExit(130) from None
@@ -265,7 +268,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from posturecam import control, feedback
+    from posturecam.live import control, feedback
 
     if control.running_monitor() is None:
         raise feedback.FeedbackError(
@@ -517,7 +520,7 @@ def _replay_batch(
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    from posturecam.rescore import rescore
+    from posturecam.research.rescore import rescore
 
     changes: dict = {"force": args.force, "parquet": args.parquet}
     if args.profile:
@@ -557,7 +560,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from posturecam.report import make_report
+    from posturecam.research.report import make_report
 
     files = make_report(Path(args.run), Path(args.html) if args.html else None)
     print(f"wrote {files.html}")
@@ -574,7 +577,7 @@ def _user_settings(path: str | None) -> settings.Settings:
 def cmd_monitor(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from posturecam import live
+    from posturecam.live import launch as live
 
     cfg = _user_settings(args.config)
     m = cfg.monitor
@@ -589,7 +592,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     cfg = replace(cfg, monitor=monitor)
     window = None
     if cfg.monitor.preview:
-        from posturecam import preview
+        from posturecam.live import preview
 
         if not preview.display_available():  # fail now, not after the calibration
             raise PosturecamError(preview.NO_WINDOW)
@@ -606,7 +609,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def _control_command(action: str, args: argparse.Namespace) -> int:
-    from posturecam import control, live
+    from posturecam.live import control
+    from posturecam.live import launch as live
 
     if action == "snooze":
         state = control.snooze(control.parse_duration(args.duration))
@@ -619,7 +623,7 @@ def _control_command(action: str, args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from posturecam.sessionlog import SessionLog, format_history
+    from posturecam.live.sessionlog import SessionLog, format_history
 
     with SessionLog.open() as log:
         days = log.history(days=args.days)
@@ -638,9 +642,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     import threading
 
-    from posturecam import live
-    from posturecam.capture import open_live
-    from posturecam.record import record
+    from posturecam.frames.capture import open_live
+    from posturecam.live import launch as live
+    from posturecam.live.record_images import record
 
     stop = threading.Event()
     capture = open_live(args.source)

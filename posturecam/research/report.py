@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from posturecam import __version__
-from posturecam.adapt import REANCHORED, SETUP_CHANGED
+from posturecam.core.adapt import REANCHORED, SETUP_CHANGED
+from posturecam.core.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
+from posturecam.core.judge import DEFAULT_RULES, EVIDENCE, FRONT_SLOUCH, JudgeSettings
+from posturecam.core.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
 from posturecam.errors import OutputError, PosturecamError
-from posturecam.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
-from posturecam.judge import DEFAULT_RULES, EVIDENCE, FRONT_SLOUCH, JudgeSettings
-from posturecam.report_files import EVENTS, FRAMES, SUMMARY, read_frames
+from posturecam.research.outputs import EVENTS, FRAMES, SUMMARY, read_frames
 from posturecam.storage import atomic_open, write_text
-from posturecam.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
 
 DPI = 100
 _MATPLOTLIB_MISSING = "reports need matplotlib: pip install 'posturecam[report]'"
@@ -602,7 +602,7 @@ def _baseline_text(baseline: dict[str, Any]) -> str:
 
 def _stretch_names(ids: Sequence[Any]) -> list[str]:
     try:
-        from posturecam.stretches import load_catalog
+        from posturecam.core.stretches import load_catalog
 
         catalog = load_catalog()
     except PosturecamError:

@@ -25,8 +25,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from posturecam.core.types import Frame
 from posturecam.errors import SourceError
-from posturecam.sources import (
+from posturecam.frames.sources import (
     DEFAULT_MAX_SIDE,
     IMAGE_EXTENSIONS,
     MIN_SIDE,
@@ -34,7 +35,6 @@ from posturecam.sources import (
     _quiet_opencv,
     _to_bgr8,
 )
-from posturecam.types import Frame
 
 log = logging.getLogger(__name__)
 

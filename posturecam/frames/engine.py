@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posturecam.geometry import MetricTable, compute_metrics
-from posturecam.pose import PoseEstimator
-from posturecam.types import NUM_LANDMARKS, Frame, LandmarkBatch
+from posturecam.core.geometry import MetricTable, compute_metrics
+from posturecam.core.types import NUM_LANDMARKS, Frame, LandmarkBatch
+from posturecam.frames.pose import PoseEstimator
 
 
 @dataclass(frozen=True, eq=False)

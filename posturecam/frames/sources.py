@@ -26,8 +26,8 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from posturecam.core.types import Frame
 from posturecam.errors import CameraUnavailable, SourceError
-from posturecam.types import Frame
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 MANIFEST = "manifest.csv"

@@ -22,23 +22,11 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from posturecam import feedback as fb
-from posturecam.adapt import AdaptSettings, BaselineTracker, views_of
-from posturecam.calibration import calibrate
-from posturecam.capture import ENDED, OK, LiveCapture
-from posturecam.coach import Coach
-from posturecam.control import ControlWatcher
-from posturecam.engine import LandmarkLog, run_pose
-from posturecam.errors import CalibrationError, PosturecamError
-from posturecam.gating import ChangeGate, GateSettings
-from posturecam.geometry import FRONT, MetricTable, compute_metrics
-from posturecam.judge import JudgeSettings, judge, limits, with_evidence
-from posturecam.notify import NotificationHub
-from posturecam.overlay import OverlayInfo, draw_overlay
-from posturecam.pose import PoseEstimator
-from posturecam.profiles import Profile
-from posturecam.sessionlog import SessionLog, format_duration
-from posturecam.temporal import (
+from posturecam.core.adapt import AdaptSettings, BaselineTracker, views_of
+from posturecam.core.coach import Coach
+from posturecam.core.geometry import FRONT, MetricTable, compute_metrics
+from posturecam.core.judge import JudgeSettings, judge, limits, with_evidence
+from posturecam.core.temporal import (
     ALERT,
     DRIFTING,
     SLOUCHING,
@@ -48,7 +36,19 @@ from posturecam.temporal import (
     Step,
     TemporalSettings,
 )
-from posturecam.types import Frame, LandmarkBatch, Landmarks
+from posturecam.core.types import Frame, LandmarkBatch, Landmarks
+from posturecam.errors import CalibrationError, PosturecamError
+from posturecam.frames.capture import ENDED, OK, LiveCapture
+from posturecam.frames.engine import LandmarkLog, run_pose
+from posturecam.frames.pose import PoseEstimator
+from posturecam.live import feedback as fb
+from posturecam.live.calibration import calibrate
+from posturecam.live.control import ControlWatcher
+from posturecam.live.gating import ChangeGate, GateSettings
+from posturecam.live.notify import NotificationHub
+from posturecam.live.overlay import OverlayInfo, draw_overlay
+from posturecam.live.sessionlog import SessionLog, format_duration
+from posturecam.profiles import Profile
 
 _IMPORTED = time.monotonic()
 PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
@@ -219,7 +219,7 @@ class StatusLine:
 
 
 class Preview(Protocol):
-    """What the loop needs of a preview window (posturecam.preview.PreviewWindow)."""
+    """What the loop needs of a preview window (posturecam.live.preview.PreviewWindow)."""
 
     def show(self, image: np.ndarray) -> str | None: ...
     def poll(self) -> str | None: ...
@@ -236,7 +236,7 @@ class ControlCommands:
 
 
 class FeedbackSource(Protocol):
-    """Where feedback requests come from and answers go (posturecam.feedback.FeedbackWatcher)."""
+    """Where feedback requests come from and answers go (feedback.FeedbackWatcher)."""
 
     def poll(self, now: float) -> fb.Request | None: ...
     def answer(self, request: fb.Request, ok: bool, message: str, now: float) -> None: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posturecam.types import LM, LandmarkBatch
+from posturecam.core.types import LM, LandmarkBatch
 
 MIN_VISIBILITY = 0.5
 # Shoulder-line yaw (from world landmarks) above which a person is seen side-on.

@@ -1,6 +1,6 @@
 """Stretch suggestions: a validated catalog (data, not code) and a calm, reproducible picker.
 
-The catalog lives in ``posturecam/data/stretches.json`` so health content can be
+The catalog lives in ``posturecam/core/data/stretches.json`` so health content can be
 reviewed and corrected without touching code. Validation is strict because a
 typo there would otherwise surface as a wrong or empty suggestion mid-session.
 """
@@ -19,8 +19,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from posturecam.core.judge import DEFAULT_RULES
 from posturecam.errors import PosturecamError
-from posturecam.judge import DEFAULT_RULES
 
 BREAK = "break"
 #: Issue names a stretch may target: every judged issue, plus "break" suggestions.
@@ -314,7 +314,7 @@ def _parse(text: str, where: str) -> Catalog:
 
 @lru_cache(maxsize=1)
 def _packaged() -> Catalog:
-    resource = resources.files("posturecam").joinpath("data", "stretches.json")
+    resource = resources.files("posturecam.core").joinpath("data", "stretches.json")
     try:
         text = resource.read_text(encoding="utf-8")
     except OSError as exc:

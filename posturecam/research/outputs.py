@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from posturecam.core.geometry import METRICS
 from posturecam.errors import OutputError
-from posturecam.geometry import METRICS
 from posturecam.storage import atomic_open
 
 JUDGEMENT_COLUMNS = (

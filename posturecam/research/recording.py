@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from posturecam.engine import LandmarkLog
+from posturecam.core.types import NUM_LANDMARKS, LandmarkBatch
 from posturecam.errors import PosturecamError
+from posturecam.frames.engine import LandmarkLog
 from posturecam.storage import atomic_open
-from posturecam.types import NUM_LANDMARKS, LandmarkBatch
 
 FORMAT = "posturecam-landmarks"
 # 2: the same arrays as 1; frames.csv made from it writes t_s exactly (repr round trip).

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from posturecam.geometry import MIN_VISIBILITY, SIDE, near_side
-from posturecam.sessionlog import format_duration
-from posturecam.types import LM, LandmarkBatch, Landmarks
+from posturecam.core.geometry import MIN_VISIBILITY, SIDE, near_side
+from posturecam.core.types import LM, LandmarkBatch, Landmarks
+from posturecam.live.sessionlog import format_duration
 
 # BGR colours.
 GREEN = (60, 200, 60)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from posturecam.temporal import Event, from_known
+from posturecam.core.temporal import Event, from_known
 
 SETUP_CHANGED = "setup_changed"
 _NONE: list = []  # shared "no events" (never appended to): most frames have none

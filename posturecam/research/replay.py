@@ -14,17 +14,20 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from posturecam import __version__, recording
-from posturecam.adapt import SETUP_CHANGED, AdaptSettings, Followed, follow_baseline
-from posturecam.calibration import baseline_of
-from posturecam.coach import Coach
-from posturecam.engine import LandmarkLog, measure, prefetch, run_pose
+from posturecam import __version__
+from posturecam.core.adapt import SETUP_CHANGED, AdaptSettings, Followed, follow_baseline
+from posturecam.core.baseline import baseline_of
+from posturecam.core.coach import Coach
+from posturecam.core.geometry import FRONT, METRICS, MetricTable, detect_view, dominant_view
+from posturecam.core.judge import Judgement, JudgeSettings, judge, limits, with_evidence
+from posturecam.core.temporal import TemporalSettings, follow
 from posturecam.errors import CalibrationError, OutputError
-from posturecam.geometry import FRONT, METRICS, MetricTable, detect_view, dominant_view
-from posturecam.judge import Judgement, JudgeSettings, judge, limits, with_evidence
-from posturecam.pose import IMAGE, VIDEO, PoseEstimator
+from posturecam.frames.engine import LandmarkLog, measure, prefetch, run_pose
+from posturecam.frames.pose import IMAGE, VIDEO, PoseEstimator
+from posturecam.frames.sources import open_source, resolve_path
 from posturecam.profiles import Profile, check_fits
-from posturecam.report_files import (
+from posturecam.research import recording
+from posturecam.research.outputs import (
     EVENTS,
     FRAMES,
     FRAMES_PARQUET,
@@ -33,9 +36,7 @@ from posturecam.report_files import (
     write_frames_csv,
     write_frames_parquet,
 )
-from posturecam.sources import open_source, resolve_path
 from posturecam.storage import StagedFiles, atomic_open, probe_writable, write_json
-from posturecam.temporal import TemporalSettings, follow
 
 DEFAULT_BASELINE_SECONDS = 8.0
 PROFILE = "profile.json"  # the profile a run was judged against, copied for rescore

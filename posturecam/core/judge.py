@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from posturecam.geometry import FRONT, SIDE, MetricTable
+from posturecam.core.geometry import FRONT, SIDE, MetricTable
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from posturecam import control, profiles
-from posturecam.capture import LiveCapture, open_live
+from posturecam import profiles
 from posturecam.errors import CalibrationError
-from posturecam.feedback import FeedbackWatcher
-from posturecam.gating import GateSettings
-from posturecam.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
-from posturecam.notify import make_notifier
-from posturecam.pose import VIDEO, PoseEstimator
-from posturecam.sessionlog import SessionLog
+from posturecam.frames.capture import LiveCapture, open_live
+from posturecam.frames.pose import VIDEO, PoseEstimator
+from posturecam.live import control
+from posturecam.live.feedback import FeedbackWatcher
+from posturecam.live.gating import GateSettings
+from posturecam.live.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
+from posturecam.live.notify import make_notifier
+from posturecam.live.sessionlog import SessionLog
 from posturecam.settings import Settings
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posturecam.capture import ENDED, LiveCapture
 from posturecam.errors import OutputError
-from posturecam.sources import IMAGE_EXTENSIONS, MANIFEST
+from posturecam.frames.capture import ENDED, LiveCapture
+from posturecam.frames.sources import IMAGE_EXTENSIONS, MANIFEST
 
 JPEG_QUALITY = 92
 

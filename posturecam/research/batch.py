@@ -43,11 +43,11 @@ from tqdm import tqdm
 
 from posturecam import __version__
 from posturecam.errors import OutputError, PosturecamError, SourceError
-from posturecam.pose import MediaPipePose, PoseEstimator
-from posturecam.recording import FILENAME as RECORDING
-from posturecam.replay import PROFILE, EstimatorFactory, ReplayOptions, replay
-from posturecam.report_files import EVENTS, FRAMES, FRAMES_PARQUET, SUMMARY
-from posturecam.sources import natural_key, open_source, resolve_path
+from posturecam.frames.pose import MediaPipePose, PoseEstimator
+from posturecam.frames.sources import natural_key, open_source, resolve_path
+from posturecam.research.outputs import EVENTS, FRAMES, FRAMES_PARQUET, SUMMARY
+from posturecam.research.recording import FILENAME as RECORDING
+from posturecam.research.replay import PROFILE, EstimatorFactory, ReplayOptions, replay
 from posturecam.storage import remove_stale_temps, write_json
 
 BATCH_FILE = "batch.json"

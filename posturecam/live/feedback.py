@@ -256,8 +256,8 @@ def select(action: str, frames: Sequence[Judged], episode: Episode | None) -> li
 
 def samples(frames: Sequence[Judged], view: str) -> dict[str, np.ndarray]:
     """The frames' evidence metrics, as a profile keeps examples (front view only)."""
-    from posturecam.geometry import FRONT
-    from posturecam.judge import EVIDENCE
+    from posturecam.core.geometry import FRONT
+    from posturecam.core.judge import EVIDENCE
 
     if view != FRONT or not frames:
         return {}
@@ -267,7 +267,7 @@ def samples(frames: Sequence[Judged], view: str) -> dict[str, np.ndarray]:
 
 
 def slouch_threshold(profile: Any, settings: Any = None) -> tuple[float, str]:
-    from posturecam.judge import limits
+    from posturecam.core.judge import limits
 
     lim = limits(profile.baseline(), settings or profile.settings)
     return lim.slouch, lim.placed_by
@@ -307,7 +307,7 @@ def apply(
     settings: Any = None,
 ) -> Outcome:
     """The profile with these frames labelled (``not-slouching`` or ``slouching``)."""
-    from posturecam.judge import MAX_EXAMPLES
+    from posturecam.core.judge import MAX_EXAMPLES
 
     if action not in KIND:
         raise ValueError(f"apply() labels frames; {action!r} is not a label")

@@ -1,0 +1,1 @@
+"""Frames and the model: decoding, sources, the camera, the pose adapter, the engine."""

@@ -1,0 +1,1 @@
+"""The live monitor and the small parts it composes (control, session log, nudges, preview)."""

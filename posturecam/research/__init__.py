@@ -1,0 +1,1 @@
+"""Offline runs: replay, rescore, reports and batches over recorded frame sets."""
