@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests mirror the package (tests/core, tests/frames, ...) and share helpers by plain name:
+# the ones beside this file (factories, simperson, qtfake, ...) and a few fixtures and
+# fakes of one test module used by another (test_cli's fake model, test_batch's options).
+# Test file names are unique across the folders, so one flat import path is unambiguous.
+_TESTS = Path(__file__).resolve().parent
+PACKAGE_LAYERS = ("app", "core", "frames", "live", "research")
+_FOLDERS = [d for d in sorted(_TESTS.iterdir()) if d.is_dir() and d.name in PACKAGE_LAYERS]
+sys.path[:0] = [str(_TESTS), *map(str, _FOLDERS)]
 SHARED = ROOT.parent / "shared"
 DATASETS = SHARED / "datasets"
 SAMPLE_FRAMES = ROOT / "sample_frames"

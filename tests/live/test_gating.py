@@ -11,7 +11,7 @@ import pytest
 
 from posturecam.live.gating import ChangeGate, GateSettings, change, thumbnail
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PHOTO = ROOT / "sample_frames" / "astronaut" / "frame_0000.jpg"
 
 

@@ -27,7 +27,7 @@ from posturecam.research.batch import run_batch
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-CHILD = Path(__file__).with_name("batch_fakes.py")
+CHILD = Path(__file__).parents[1] / "batch_fakes.py"
 sources, serial = test_batch.sources, test_batch.serial  # the module's fixtures, shared
 NAMES = ["alpha", "beta", "gamma"]
 

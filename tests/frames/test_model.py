@@ -23,7 +23,7 @@ from posturecam.errors import ModelError
 from posturecam.frames import model
 
 # Read before any fixture clears the variable: it may point at the real model.
-_DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared/models/pose_landmarker_full.task"
+_DEFAULT_REAL = Path(__file__).resolve().parents[3] / "shared/models/pose_landmarker_full.task"
 REAL_MODEL = Path(os.environ.get("POSTURECAM_MODEL") or _DEFAULT_REAL)
 NEEDS_REAL = pytest.mark.skipif(
     not REAL_MODEL.is_file(),

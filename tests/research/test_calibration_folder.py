@@ -12,7 +12,7 @@ from posturecam.core.judge import DEFAULT_RULES
 from posturecam.core.types import LandmarkBatch
 from posturecam.frames.engine import LandmarkLog
 
-FOLDER = Path(__file__).resolve().parents[1] / "calibration"
+FOLDER = Path(__file__).resolve().parents[2] / "calibration"
 SCHEMA = json.loads((FOLDER / "profile.schema.json").read_text())
 EXAMPLES = sorted(FOLDER.glob("*.json"))
 EXAMPLES = [p for p in EXAMPLES if p.name != "profile.schema.json"]

@@ -20,7 +20,7 @@ from test_faults_batch import descendants, running, wait_until
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 # monitor_child.main, optionally with the profile's final rename held for a minute.
 CODE = f"""
 import os, sys, time

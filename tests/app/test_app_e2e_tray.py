@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 TOOLS = ("Xvfb", "trayer", "dbus-run-session")
 
 

@@ -16,7 +16,7 @@ from posturecam.errors import PosturecamError
 from posturecam.live import control
 from posturecam.live.control import Control, ControlError, ControlWatcher, parse_duration
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POSIX_ONLY = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
 
 

@@ -102,7 +102,7 @@ def test_judgement_follows_expected_windows(replays, name):
     _check_windows(rows, expected)
 
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 PERSISTENCE_S = TemporalSettings().persistence_s
 
 

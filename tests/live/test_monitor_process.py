@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-CHILD = Path(__file__).resolve().parent / "monitor_child.py"
+CHILD = Path(__file__).resolve().parents[1] / "monitor_child.py"
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 

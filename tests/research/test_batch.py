@@ -497,7 +497,7 @@ def test_workers_that_do_not_stop_after_ctrl_c_are_ended(sources, tmp_path, monk
 def test_model_error_on_a_video_does_not_hang_the_batch(sources, tmp_path):
     code = f"""
 import sys
-sys.path.insert(0, {str(Path(__file__).parent)!r})
+sys.path.insert(0, {str(Path(__file__).parents[1])!r})
 from batch_fakes import PixelPose
 from posturecam.research.batch import run_batch
 from posturecam.research.replay import ReplayOptions
@@ -569,7 +569,7 @@ def test_local_dask_cluster_gives_the_same_files_and_ends_with_the_batch(serial,
 
 @pytest.mark.integration
 def test_real_model_two_workers_match_one(model_path, tmp_path):
-    root = Path(__file__).resolve().parents[1] / "sample_frames"
+    root = Path(__file__).resolve().parents[2] / "sample_frames"
     specs = [str(root / "hopper"), str(root / "astronaut")]
     info = {"variant": "full", "path": str(model_path), "origin": "--model"}
     ref = ModelRef(str(model_path))
