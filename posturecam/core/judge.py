@@ -362,6 +362,54 @@ def limits(baseline: Baseline, settings: JudgeSettings | None = None) -> Limits:
     return Limits(thr, issues, how)
 
 
+Band = tuple[float, float | None, float | None]  # centre, lowest and highest accepted value
+
+
+def metric_bands(
+    baseline: Baseline, settings: JudgeSettings | None = None, slouch: float | None = None
+) -> dict[str, Band]:
+    """The range judgement accepts for every judged metric, in the metric's own units.
+
+    The same rules as ``judge`` (what the report draws). ``slouch`` is the combined
+    evidence's threshold when it is known from elsewhere (a run's recorded limit);
+    by default ``limits`` places it. The evidence has a band per metric only when each
+    metric must cross its own ("min", or a single metric); a weighted mean has none.
+    Where two rules watch one metric, the nearer limit is the one that triggers.
+    """
+    settings = settings or JudgeSettings()
+    lim = limits(baseline, settings)
+    slouch = lim.slouch if slouch is None else slouch
+    stats = baseline.stats
+    rules = [(issue, DEFAULT_RULES[issue], lim.issues[issue]) for issue in lim.issues]
+    used = [m for m, w in settings.weights.items() if w > 0 and m in stats]
+    if np.isfinite(slouch) and (len(used) == 1 or settings.combine == "min"):
+        for metric in used:
+            ev = EVIDENCE[metric]
+            rule = replace(
+                DEFAULT_RULES[FRONT_SLOUCH],
+                metric=metric,
+                direction=ev.direction,
+                relative=ev.relative,
+            )
+            rules.append((FRONT_SLOUCH, rule, slouch * ev.unit))
+    bands: dict[str, Band] = {}
+    for _issue, rule, threshold in rules:
+        s = stats.get(rule.metric)
+        if rule.view != baseline.view or s is None or not np.isfinite(s.centre):
+            continue
+        if rule.relative and s.centre == 0:
+            continue
+        step = threshold * abs(s.centre) if rule.relative else threshold
+        low = s.centre - step if rule.direction <= 0 else None
+        high = s.centre + step if rule.direction >= 0 else None
+        if rule.metric in bands:
+            _, old_low, old_high = bands[rule.metric]
+            low = max((v for v in (low, old_low) if v is not None), default=None)
+            high = min((v for v in (high, old_high) if v is not None), default=None)
+        bands[rule.metric] = (s.centre, low, high)
+    return bands
+
+
 def issue_names(severity: dict[str, np.ndarray], n: int) -> np.ndarray:
     """Per frame, the ";"-joined names of the issues over their threshold ("" for none).
 

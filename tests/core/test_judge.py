@@ -23,6 +23,7 @@ from posturecam.core.judge import (
     issue_names,
     judge,
     limits,
+    metric_bands,
     slouch_evidence,
 )
 from posturecam.core.temporal import TemporalSettings, follow
@@ -564,3 +565,40 @@ def test_issue_names_follow_rule_order_and_skip_undecided():
 def test_bad_evidence_settings_are_refused(data, message):
     with pytest.raises(ValueError, match=message):
         JudgeSettings.from_dict(data)
+
+
+# --------------------------------------------------------------------------- metric_bands
+
+
+def test_metric_bands_are_where_judge_changes_its_verdict(front_baseline):
+    """Just inside a band the head_drop evidence is under its limit; just outside, over."""
+    view, stats = front_baseline
+    base = Baseline(view, stats)
+    bands = metric_bands(base)
+    lim = limits(base)
+    assert set(DEFAULT_WEIGHTS) <= set(bands)
+    for metric in DEFAULT_WEIGHTS:
+        centre, low, high = bands[metric]
+        assert high is None and low is not None and low < centre == stats[metric].centre
+        ev = EVIDENCE[metric]
+        assert low == pytest.approx(centre * (1 - lim.slouch * ev.unit))
+    # An issue rule's band: the relative threshold times the centre, both ways for "either".
+    tilt = bands["shoulder_tilt"]
+    step = lim.issues["shoulder_tilt"]
+    assert tilt[1] == pytest.approx(tilt[0] - step) and tilt[2] == pytest.approx(tilt[0] + step)
+
+
+def test_metric_bands_take_a_recorded_slouch_limit_and_none_for_a_weighted_mean(front_baseline):
+    view, stats = front_baseline
+    base = Baseline(view, stats)
+    given = metric_bands(base, slouch=0.3)["head_height"]
+    assert given[1] == pytest.approx(stats["head_height"].centre * (1 - 0.3 * 0.30))
+    mean = JudgeSettings(combine="mean")
+    assert "head_height" not in metric_bands(base, mean)
+
+
+def test_metric_bands_of_a_side_baseline_have_no_front_evidence(side_baseline):
+    view, stats = side_baseline
+    bands = metric_bands(Baseline(view, stats))
+    assert "head_height" not in bands and "neck_inclination" in bands
+    assert bands["neck_inclination"][1] is None  # only too high is bad
