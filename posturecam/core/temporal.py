@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -75,9 +75,8 @@ class Event:
         return {"t_s": round(self.t_s, 3), "type": self.type, **self.data}
 
 
-@dataclass(frozen=True)
-class Step:
-    """What the machine says about one frame."""
+class Step(NamedTuple):
+    """What the machine says about one frame (a tuple: one is made for every frame)."""
 
     state: str
     smoothed: float  # smoothed severity (NaN when undecided)
@@ -106,7 +105,7 @@ class PostureTimeline:
         self._alerted = False  # an alert fired in the current episode
         self._last_alert: float | None = None
         self._alerts: deque[float] = deque()
-        self._issues: Counter[str] = Counter()
+        self._issues: Counter[str | tuple[str, ...]] = Counter()  # issue sets this episode
         self.time_in: Counter[str] = Counter()
 
     @property
@@ -125,13 +124,18 @@ class PostureTimeline:
         self._issues.clear()
 
     def update(
-        self, t_s: float, present: bool | None, severity: float, issues: tuple[str, ...] = ()
+        self,
+        t_s: float,
+        present: bool | None,
+        severity: float,
+        issues: str | tuple[str, ...] = (),
     ) -> Step:
         """Advance to a frame at ``t_s``.
 
         ``present``: a person was detected (None: the frame itself was unusable,
         which says nothing about presence). ``severity``: the worst slouch
         deviation over its threshold (>1 = slouched), NaN when undecided.
+        ``issues``: the frame's issue names, as a tuple or ";"-joined.
         """
         s = self.settings
         events: list[Event] = []
@@ -195,7 +199,7 @@ class PostureTimeline:
                 counted = (1.0 - frac) * dt
             self._slouch_s += counted
             self._recover_s = 0.0
-            self._issues.update(issues)
+            self._issues[issues] += 1
             due = self._slouch_s >= s.persistence_s and (
                 not self._alerted
                 or (self._last_alert is not None and t_s - self._last_alert >= s.cooldown_s)
@@ -222,7 +226,7 @@ class PostureTimeline:
         level = (CUE, STRETCH, BREAK)[min(len(self._alerts), 3) - 1]
         self._alerted = True
         self._last_alert = t_s
-        top = [name for name, _ in self._issues.most_common(3)]
+        top = _top_issues(self._issues)
         return Event(
             t_s,
             "alert",
@@ -252,17 +256,17 @@ def _items(values: Any) -> list[Any]:
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
-def _top_issues(seen: Counter[str]) -> list[str]:
-    """The three most frequent issue names, given how often each ";"-joined set was seen.
+def _top_issues(seen: Counter[str | tuple[str, ...]]) -> list[str]:
+    """The three most frequent issue names, given how often each issue set was seen.
 
-    ``seen`` keeps its sets in the order they first appeared, so adding up
-    their names in that order gives the same counts and the same order of
-    ties as counting every frame's names one by one.
+    ``seen`` keeps its sets (tuples of names or ";"-joined text) in the order they
+    first appeared, so adding up their names in that order gives the same counts
+    and the same order of ties as counting every frame's names one by one.
     """
     names: Counter[str] = Counter()
-    for text, count in seen.items():
-        if text:
-            for name in text.split(";"):
+    for key, count in seen.items():
+        for name in key.split(";") if isinstance(key, str) else key:
+            if name:
                 names[name] += count
     return [name for name, _ in names.most_common(3)]
 
@@ -276,14 +280,9 @@ def follow(
 ) -> Story:
     """Run a fresh timeline over per-frame arrays (present: True/False/None).
 
-    Gives exactly what ``PostureTimeline.update`` frame by frame gives (states,
-    events, time in state), but fast enough to re-score hours of recordings:
-    one tight loop over plain floats in local variables, no Step per frame,
-    and the issues of an episode are counted only when an alert reports them.
-    It mirrors ``update`` statement by statement; change both together (a
-    property test in tests/test_temporal.py compares them on random input).
+    The live monitor's rules, frame by frame: replays, rescores and the monitor
+    share one state machine, so they cannot disagree.
     """
-    s = settings or TemporalSettings()
     times, severities = _floats(t_s), _floats(worst)
     presence, texts = _items(present), _items(issues)
     n = len(times)
@@ -293,140 +292,13 @@ def follow(
             f"{n} times, {len(presence)} presences, {len(severities)} severities and "
             f"{len(texts)} issue sets"
         )
-    smoothing_s, enter, exit_ = s.smoothing_s, s.enter, s.exit
-    drifting_s, persistence_s, recovery_s = s.drifting_s, s.persistence_s, s.recovery_s
-    cooldown_s, escalation_s, away_s = s.cooldown_s, s.escalation_window_s, s.away_s
-    break_after_s, max_gap_s = s.break_after_s, s.max_gap_s
-    exp = math.exp
-    nan = math.nan
-
-    state = UPRIGHT
-    smoothed = raw = nan
-    slouched = alerted = away = False
-    slouch_s = recover_s = presence_s = 0.0
-    last_t: float | None = None
-    absent_since: float | None = None
-    last_alert: float | None = None
-    recent_alerts: deque[float] = deque()
-    counted: list[int] = []  # frames whose issues count towards this episode's alert
-    count_frame = counted.append
-    seen: Counter[str] = Counter()  # issue sets of counted[:tallied], first seen first
-    tallied = 0
-    time_in: Counter[str] = Counter()
+    timeline = PostureTimeline(settings)
+    update = timeline.update
     states: list[str] = []
-    add_state = states.append
     events: list[Event] = []
-    add_event = events.append
-
-    # NaN is the only float not equal to itself: `x != x` is a cheap math.isnan(x).
-    for i, (t, p, w) in enumerate(zip(times, presence, severities, strict=True)):
-        if last_t is None:
-            dt = 0.0
-        else:
-            dt = t - last_t
-            if dt < 0:
-                raise ValueError(f"time went backwards: {t} after {last_t}")
-        if max_gap_s < dt:  # min(dt, max_gap_s)
-            dt = max_gap_s
-        last_t = t
-
-        if p is None:
-            label = AWAY if away else UNDECIDED
-            time_in[label] += dt
-            add_state(label)
-            continue
-        if not p:
-            if absent_since is None:
-                absent_since = t
-            if not away and t - absent_since >= away_s:
-                away = True
-                add_event(Event(t, "away", {"since_s": round(absent_since, 3)}))
-                if state != UPRIGHT:
-                    add_event(Event(t, "state", {"from": state, "to": UPRIGHT}))
-                    state = UPRIGHT
-                slouch_s = recover_s = 0.0
-                alerted = False
-                counted.clear()
-                seen = Counter()
-                tallied = 0
-                smoothed = raw = nan
-                slouched = False
-                presence_s = 0.0
-            label = AWAY if away else UNDECIDED
-            time_in[label] += dt
-            add_state(label)
-            continue
-
-        if away:
-            away = False
-            gone = t - (absent_since if absent_since is not None else t)
-            add_event(Event(t, "back", {"away_s": round(gone, 3)}))
-        absent_since = None
-        presence_s += dt
-        if break_after_s is not None and presence_s >= break_after_s:
-            add_event(Event(t, "break", {"present_s": round(presence_s, 1)}))
-            presence_s = 0.0
-
-        if w != w:
-            time_in[UNDECIDED] += dt
-            add_state(UNDECIDED)
-            continue
-
-        before = smoothed
-        if before != before or smoothing_s == 0:
-            smoothed = w
-        else:
-            alpha = 1.0 - exp(-dt / smoothing_s)
-            held = w if raw != raw else (raw + w) / 2
-            smoothed += alpha * (held - before)
-        raw = w
-        line = exit_ if slouched else enter
-        was = slouched
-        slouched = smoothed > line
-
-        if slouched:
-            step_s = dt
-            if not was and before == before and smoothed != before:
-                frac = min(max((line - before) / (smoothed - before), 0.0), 1.0)
-                step_s = (1.0 - frac) * dt
-            slouch_s += step_s
-            recover_s = 0.0
-            count_frame(i)
-            if slouch_s >= persistence_s and (
-                not alerted or (last_alert is not None and t - last_alert >= cooldown_s)
-            ):
-                while recent_alerts and t - recent_alerts[0] > escalation_s:
-                    recent_alerts.popleft()
-                recent_alerts.append(t)
-                alerted = True
-                last_alert = t
-                seen.update(map(texts.__getitem__, counted[tallied:]))
-                tallied = len(counted)
-                data = {
-                    "level": (CUE, STRETCH, BREAK)[min(len(recent_alerts), 3) - 1],
-                    "slouched_s": round(slouch_s, 1),
-                    "issues": _top_issues(seen),
-                    "alerts_this_hour": len(recent_alerts),
-                }
-                add_event(Event(t, "alert", data))
-                if state != ALERT:
-                    add_event(Event(t, "state", {"from": state, "to": ALERT}))
-                    state = ALERT
-            elif state != ALERT:
-                new = SLOUCHING if slouch_s >= drifting_s else DRIFTING
-                if new != state:
-                    add_event(Event(t, "state", {"from": state, "to": new}))
-                    state = new
-        elif state != UPRIGHT:
-            recover_s += dt
-            if recover_s >= recovery_s:
-                add_event(Event(t, "state", {"from": state, "to": UPRIGHT}))
-                state = UPRIGHT
-                slouch_s = recover_s = 0.0
-                alerted = False
-                counted.clear()
-                seen = Counter()
-                tallied = 0
-        time_in[state] += dt
-        add_state(state)
-    return Story(states, events, {k: round(time_in.get(k, 0.0), 3) for k in STATES})
+    for t, p, w, text in zip(times, presence, severities, texts, strict=True):
+        step = update(t, p, w, text)
+        states.append(step.state)
+        if step.events:
+            events.extend(step.events)
+    return Story(states, events, {k: round(timeline.time_in.get(k, 0.0), 3) for k in STATES})

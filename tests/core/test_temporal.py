@@ -175,11 +175,14 @@ def test_reset_starts_over():
     assert tl.state == UPRIGHT and not tl.time_in
 
 
-# --------------------------------------------------------------------------- fast follow()
+# --------------------------------------------------------------------------- follow()
+# follow() runs PostureTimeline.update over arrays, passing each frame's issues as the
+# ";"-joined text replays store; the live monitor passes tuples of names. These tests check
+# that both forms tell the same story (counts, ties and order of alert issues included).
 
 
 def reference_follow(t_s, present, worst, issues, settings=None) -> Story:
-    """follow() as it was: PostureTimeline.update frame by frame (what the live monitor runs)."""
+    """The live monitor's way: PostureTimeline.update frame by frame, issues as name tuples."""
     tl = PostureTimeline(settings)
     states, events = [], []
     for t, p, w, i in zip(t_s, present, worst, issues, strict=True):
@@ -263,7 +266,9 @@ def expand(segs, as_arrays: bool):
     options=st.one_of(st.none(), temporal_settings),
     as_arrays=st.booleans(),
 )
-def test_fast_follow_equals_updating_a_timeline_frame_by_frame(segs, options, as_arrays):
+def test_follow_over_joined_issue_text_equals_the_timeline_fed_name_tuples(
+    segs, options, as_arrays
+):
     args = expand(segs, as_arrays)
     assert_same_story(follow(*args, options), reference_follow(*args, options))
 
@@ -286,7 +291,7 @@ def random_recording(rng: np.random.Generator, n: int):
     return np.array(t), present, np.array(worst), np.array(issues, dtype=object)
 
 
-def test_fast_follow_equals_the_timeline_on_long_recordings_with_every_kind_of_event():
+def test_follow_equals_the_live_timeline_on_long_recordings_with_every_kind_of_event():
     """Not vacuous: these recordings raise every event, repeat and tie alert issues."""
     rng = np.random.default_rng(7)
     quick = TemporalSettings(persistence_s=30.0, cooldown_s=60.0, break_after_s=300.0)
@@ -315,14 +320,14 @@ def test_alert_issues_are_the_episodes_three_most_common_in_first_seen_order():
     assert alert.t_s == 6.0 and alert.data["issues"] == ["z", "c", "b"]
 
 
-def test_fast_follow_raises_like_the_timeline():
+def test_follow_raises_like_the_timeline():
     with pytest.raises(ValueError, match=r"time went backwards: 4\.0 after 5\.0"):
         follow([0.0, 5.0, 4.0], [True] * 3, [0.1] * 3, [""] * 3)
     with pytest.raises(ValueError, match="one value per frame"):
         follow([0.0, 1.0], [True], [0.1, 0.1], ["", ""])
 
 
-def test_fast_follow_of_nothing():
+def test_follow_of_nothing():
     story = follow(np.array([]), [], np.array([]), np.array([], dtype=object))
     assert story.states == [] and story.events == []
     assert story.time_in == dict.fromkeys(STATES, 0.0)
