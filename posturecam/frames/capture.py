@@ -27,13 +27,13 @@ import numpy as np
 
 from posturecam.core.types import Frame
 from posturecam.errors import SourceError
-from posturecam.frames.sources import (
+from posturecam.frames.imaging import (
     DEFAULT_MAX_SIDE,
     IMAGE_EXTENSIONS,
     MIN_SIDE,
-    _fit,
-    _quiet_opencv,
-    _to_bgr8,
+    fit,
+    quiet_opencv,
+    to_bgr8,
 )
 
 log = logging.getLogger(__name__)
@@ -403,11 +403,11 @@ class LiveCapture:
 
     def _judge(self, raw: np.ndarray, t: float) -> tuple[np.ndarray | None, str, str]:
         """Colour-normalise and check for black (shutter) or frozen images."""
-        image, reason = _to_bgr8(raw)
+        image, reason = to_bgr8(raw)
         if image is None:
             return None, reason, _KEEP
-        image = _fit(image, self.max_side)
-        probe = _fit(image, _PROBE_SIDE)
+        image = fit(image, self.max_side)
+        probe = fit(image, _PROBE_SIDE)
         if float(probe.mean()) < self.black_level:
             # A closed shutter is also "unchanged"; it is not a frozen driver, so keep the device.
             self._prev_probe, self._prev_t, self._same_since = None, None, None
@@ -473,7 +473,7 @@ def open_camera(index: int, mode: tuple[int, int] = CAMERA_MODE) -> Callable[[],
     """An opener for camera ``index``; LiveCapture calls it on its own thread."""
 
     def _open() -> Device:
-        with _quiet_opencv():
+        with quiet_opencv():
             cap = cv2.VideoCapture(index)
             if cap.isOpened():
                 for prop, value in camera_requests(mode):
@@ -523,7 +523,7 @@ class RealtimeVideo:
         self._playback = playback if playback is not None else PlaybackClock(clock)
         self._ts = 0.0
         self._last_ts = -math.inf
-        with _quiet_opencv():
+        with quiet_opencv():
             cap = cv2.VideoCapture(str(self.path))
         self._cap: cv2.VideoCapture | None = cap
         if not cap.isOpened():
@@ -628,7 +628,7 @@ def open_live(
             f"{spec} is a single image, not a live source; use `posturecam replay` on a folder "
             "of images"
         )
-    with _quiet_opencv():
+    with quiet_opencv():
         probe = cv2.VideoCapture(str(path))
         opened = probe.isOpened()
         probe.release()

@@ -20,7 +20,8 @@ import numpy as np
 
 from posturecam.errors import OutputError
 from posturecam.frames.capture import ENDED, LiveCapture
-from posturecam.frames.sources import IMAGE_EXTENSIONS, MANIFEST
+from posturecam.frames.imaging import IMAGE_EXTENSIONS
+from posturecam.frames.manifest import MANIFEST
 
 JPEG_QUALITY = 92
 

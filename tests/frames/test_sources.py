@@ -16,17 +16,14 @@ import pytest
 
 from posturecam.core.types import Frame
 from posturecam.errors import CameraUnavailable, SourceError
-from posturecam.frames.sources import (
+from posturecam.frames.imaging import (
     CORRUPT,
     EMPTY_FILE,
     TRUNCATED_JPEG,
     TRUNCATED_PNG,
-    FolderSource,
-    _VideoClock,
     decode_image,
-    natural_key,
-    open_source,
 )
+from posturecam.frames.sources import FolderSource, _VideoClock, natural_key, open_source
 
 
 def _encode(img: np.ndarray, ext: str = ".png") -> bytes:

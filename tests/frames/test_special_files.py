@@ -27,7 +27,7 @@ from test_cli import N_FRAMES, fakes, make_folder, rows_of, summary_of  # noqa: 
 from posturecam import cli
 from posturecam.core.types import Frame
 from posturecam.errors import SourceError
-from posturecam.frames import sources
+from posturecam.frames import manifest, sources
 from posturecam.frames.sources import FolderSource, open_source
 from posturecam.research import batch
 
@@ -330,7 +330,7 @@ def test_manifest_that_is_not_a_regular_file_is_one_error(tmp_path, capsys, kind
 
 
 def test_huge_manifest_is_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "MAX_MANIFEST_BYTES", 100)
+    monkeypatch.setattr(manifest, "MAX_MANIFEST_BYTES", 100)
     folder = make_folder(tmp_path / "src")
     with pytest.raises(SourceError, match=r"manifest\.csv: file too large"):
         FolderSource(folder)
