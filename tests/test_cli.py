@@ -13,6 +13,7 @@ import pytest
 from factories import FakePose, front_pose, side_pose
 
 from posturecam import cli, profiles
+from posturecam.cli import args as cli_args
 from posturecam.core.geometry import METRICS
 from posturecam.core.types import Frame, Landmarks
 from posturecam.frames import model
@@ -96,7 +97,7 @@ def fakes(monkeypatch, tmp_path) -> Fakes:
         "resolve",
         lambda *a, **k: model.ResolvedModel(Path("fake.task"), "full", "--model"),
     )
-    monkeypatch.setattr(cli, "MediaPipePose", f)
+    monkeypatch.setattr(cli_args, "MediaPipePose", f)
     return f
 
 

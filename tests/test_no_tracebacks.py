@@ -23,6 +23,7 @@ import pytest
 from factories import FakePose, front_pose
 
 from posturecam import cli, profiles
+from posturecam.cli import args as cli_args
 from posturecam.frames import model
 from posturecam.live import control
 from posturecam.live.sessionlog import MAX_HISTORY_DAYS, SessionLog, SessionLogError
@@ -37,7 +38,9 @@ def fake_model(monkeypatch):
     monkeypatch.setattr(
         model, "resolve", lambda *a, **k: model.ResolvedModel(Path("fake.task"), "full", "--model")
     )
-    monkeypatch.setattr(cli, "MediaPipePose", lambda path, mode: FakePose(lambda f: front_pose()))
+    monkeypatch.setattr(
+        cli_args, "MediaPipePose", lambda path, mode: FakePose(lambda f: front_pose())
+    )
 
 
 def make_video(path: Path, seconds: float = 1.0, fps: float = 10.0) -> Path:
