@@ -549,7 +549,7 @@ class Monitor:
             self.totals.first_judgement_s = round(process_age_s(), 3)
         self._remember(frame.t_s, verdict, step)
         for event in (*verdict.events, *step.events):
-            self._event(self.coach.advise(event), frame.t_s)
+            self._event(self.coach.advise(event).to_dict(), frame.t_s)
         self._sample(
             frame.t_s,
             step.state,

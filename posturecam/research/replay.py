@@ -313,7 +313,7 @@ def analyse(log: LandmarkLog, options: ReplayOptions) -> Analysis:
     if scored.followed is not None:
         # Stable by time: the baseline's events come before the timeline's at one instant.
         happened = sorted(scored.followed.events + happened, key=lambda e: e.t_s)
-    events = [coach.advise(e) for e in happened]
+    events = [coach.advise(e).to_dict() for e in happened]
     return Analysis(scored, columns, events, story.time_in if story else None)
 
 

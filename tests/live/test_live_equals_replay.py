@@ -131,7 +131,7 @@ def live(
         slouched.append(math.nan if math.isnan(verdict.worst) else float(verdict.worst > 1.0))
         states.append(step.state)
         offsets.append(tracker.offset)
-        events += [coach.advise(e) for e in (*verdict.events, *step.events)]
+        events += [coach.advise(e).to_dict() for e in (*verdict.events, *step.events)]
     return Live(np.array(scores), np.array(slouched), states, np.array(offsets), events, tracker)
 
 
