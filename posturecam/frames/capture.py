@@ -20,13 +20,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from posturecam.core.types import Frame
 from posturecam.errors import SourceError
+from posturecam.frames.devices import Device, open_camera, video_opener
+from posturecam.frames.image_checks import (
+    BLACK,
+    FROZEN,
+    USABLE,
+    ImageChecks,
+)
 from posturecam.frames.imaging import (
     DEFAULT_MAX_SIDE,
     IMAGE_EXTENSIONS,
@@ -43,13 +49,11 @@ STARTING = "starting"
 OK = "ok"
 BUSY = "busy"  # cannot open: another app has it, unplugged, or no permission
 LOST = "lost"  # stopped delivering after it worked
-BLACK = "black"  # image almost black: privacy shutter or lens covered
-FROZEN = "frozen"  # identical images for a long time
 ENDED = "ended"  # a video file standing in for the camera has finished
 RELEASED = "released"  # released on purpose (pause, snooze)
+# BLACK (privacy shutter or lens covered) and FROZEN (identical images for long) come from
+# image_checks, which judges them.
 STATUSES = (STARTING, OK, BUSY, LOST, BLACK, FROZEN, ENDED, RELEASED)
-
-BLACK_REASON = "camera image is black (privacy shutter or lens covered?)"
 
 _LOST_AFTER_FAILS = 10  # consecutive failed grabs ...
 _LOST_AFTER_S = 2.0  # ... or failing for this long means the device is gone
@@ -57,28 +61,8 @@ _FAIL_PAUSE_S = 0.02  # between failed grabs, so a dead device does not spin a c
 _IDLE_PAUSE_S = 0.005  # between grabs nobody waits for, for devices whose grab() never blocks
 _BACKOFF_RESET_S = 10.0  # healthy delivery this long forgives earlier failures
 _JOIN_TIMEOUT_S = 5.0  # a driver stuck in grab() must not hang pause/quit
-_PROBE_SIDE = 96  # black/frozen checks on a small copy: cheap, and averages out sensor noise
-_FROZEN_MAX_DIFF = 1  # pixel levels; real sensors differ by more between frames
-_SEEK_AFTER_S = 1.0  # RealtimeVideo seeks instead of decoding its way through longer gaps
 
 _KEEP, _REOPEN, _END = "keep", "reopen", "end"
-
-
-def frozen_reason(seconds: float) -> str:
-    """Skip reason for a frame that repeats the image of ``seconds`` ago."""
-    return f"camera image has not changed for {seconds:.0f} s (frozen)"
-
-
-class Device(Protocol):
-    """The part of ``cv2.VideoCapture`` that live capture uses (fakes implement just this)."""
-
-    def isOpened(self) -> bool: ...  # OpenCV's spelling
-
-    def grab(self) -> bool: ...
-
-    def retrieve(self) -> tuple[bool, np.ndarray | None]: ...
-
-    def release(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -127,9 +111,6 @@ class LiveCapture:
         self.name = name
         self._clock = clock
         self._backoff = delays
-        self.black_level = float(black_level)
-        self.black_after_s = float(black_after_s)
-        self.frozen_after_s = float(frozen_after_s)
         self.max_side = max_side
 
         # Shared between the consumer and the grabber thread; guarded by _cond.
@@ -152,7 +133,7 @@ class LiveCapture:
         self._fails = 0
         self._fail_since: float | None = None
         self._ok_since: float | None = None
-        self._reset_image_checks()
+        self._checks = ImageChecks(black_level, black_after_s, frozen_after_s)
 
     # ------------------------------------------------------------------ consumer side
 
@@ -231,7 +212,7 @@ class LiveCapture:
             self._retry_at = None
             if thread is not None and self._status != ENDED:
                 self._set(RELEASED, f"{self.name} is released (paused); the camera is off")
-        self._reset_image_checks()
+        self._checks.reset()
 
     def close(self) -> None:
         self.release()
@@ -254,12 +235,6 @@ class LiveCapture:
         with self._cond:
             self._status = status
             self._message = message
-
-    def _reset_image_checks(self) -> None:
-        self._black_since: float | None = None
-        self._prev_probe: np.ndarray | None = None
-        self._prev_t: float | None = None
-        self._same_since: float | None = None
 
     def _run(self, stop: threading.Event) -> None:
         device: Device | None = None
@@ -336,7 +311,7 @@ class LiveCapture:
         self._fails, self._fail_since = 0, None
         if self._ok_since is None:
             self._ok_since = now
-        elif now - self._ok_since >= _BACKOFF_RESET_S and self._same_since is None:
+        elif now - self._ok_since >= _BACKOFF_RESET_S and not self._checks.unchanged:
             self._attempt = 0
         if self._status in (STARTING, BUSY, LOST):
             self._set(OK, f"{self.name}: receiving frames")
@@ -407,193 +382,21 @@ class LiveCapture:
         if image is None:
             return None, reason, _KEEP
         image = fit(image, self.max_side)
-        probe = fit(image, _PROBE_SIDE)
-        if float(probe.mean()) < self.black_level:
-            # A closed shutter is also "unchanged"; it is not a frozen driver, so keep the device.
-            self._prev_probe, self._prev_t, self._same_since = None, None, None
-            if self._black_since is None:
-                self._black_since = t
-            if t - self._black_since >= self.black_after_s:
-                self._set(
-                    BLACK,
-                    f"{self.name} image is black: open the privacy shutter or uncover the lens",
-                )
-            return None, BLACK_REASON, _KEEP
-        self._black_since = None
-
-        prev, prev_t = self._prev_probe, self._prev_t
-        self._prev_probe, self._prev_t = probe, t
-        same = (
-            prev is not None
-            and prev.shape == probe.shape
-            and int(cv2.absdiff(prev, probe).max()) <= _FROZEN_MAX_DIFF
-        )
-        if not same:
-            self._same_since = None
-        elif self._same_since is None:
-            self._same_since = prev_t
-        if self._same_since is not None:
-            still = t - self._same_since
-            if still >= self.frozen_after_s:
-                self._set(
-                    FROZEN,
-                    f"{self.name} image has not changed for {still:.0f} s (frozen): reopening "
-                    "it; if this persists, reconnect the camera",
-                )
-                return None, frozen_reason(still), _REOPEN
-        if self._status != OK:
+        found = self._checks.check(image, t)
+        if found.kind == BLACK:
+            self._set(
+                BLACK, f"{self.name} image is black: open the privacy shutter or uncover the lens"
+            )
+        elif found.kind == FROZEN:
+            self._set(
+                FROZEN,
+                f"{self.name} image has not changed for {found.still_s:.0f} s (frozen): reopening "
+                "it; if this persists, reconnect the camera",
+            )
+            return None, found.reason, _REOPEN
+        elif found.kind == USABLE and self._status != OK:
             self._set(OK, f"{self.name}: receiving frames")
-        return image, "", _KEEP
-
-
-# --------------------------------------------------------------------------- openers
-
-
-# What the monitor asks a camera for: a small mode (benchmarks/resolution.py measures
-# what smaller pictures cost the judgement), compressed frames where the camera offers
-# them (less USB bandwidth; decoded only when the monitor takes a frame), and a driver
-# buffer of one frame so the frame taken is the newest. All are requests: a camera
-# that cannot honour one keeps its own setting, and frames are resized as they come.
-CAMERA_MODE = (640, 480)
-CAMERA_FOURCC = "MJPG"
-
-
-def camera_requests(mode: tuple[int, int] = CAMERA_MODE) -> list[tuple[int, float]]:
-    """The (property, value) pairs set on a freshly opened camera, in order."""
-    width, height = mode
-    return [
-        (cv2.CAP_PROP_FOURCC, float(cv2.VideoWriter_fourcc(*CAMERA_FOURCC))),
-        (cv2.CAP_PROP_FRAME_WIDTH, float(width)),
-        (cv2.CAP_PROP_FRAME_HEIGHT, float(height)),
-        (cv2.CAP_PROP_BUFFERSIZE, 1.0),
-    ]
-
-
-def open_camera(index: int, mode: tuple[int, int] = CAMERA_MODE) -> Callable[[], Device]:
-    """An opener for camera ``index``; LiveCapture calls it on its own thread."""
-
-    def _open() -> Device:
-        with quiet_opencv():
-            cap = cv2.VideoCapture(index)
-            if cap.isOpened():
-                for prop, value in camera_requests(mode):
-                    cap.set(prop, value)
-        return cap
-
-    return _open
-
-
-class PlaybackClock:
-    """Wall position of a real-time video, shared by every reopening of it (like live TV)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._t0: float | None = None
-        self._lock = threading.Lock()
-
-    def position(self) -> float:
-        """Seconds since the first call: the first call starts playback."""
-        with self._lock:
-            now = self._clock()
-            if self._t0 is None:
-                self._t0 = now
-            return now - self._t0
-
-
-class RealtimeVideo:
-    """A video file that behaves like a webcam: frames come when due, late ones are dropped.
-
-    ``grab()`` sleeps until the next frame's container time and skips frames
-    whose time has passed; a reopened file seeks to the current playback
-    position. At the end of the file ``grab()`` returns False and ``ended``
-    is True. Used for tests, demos and CPU benchmarks of the live path.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        playback: PlaybackClock | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.path = Path(path)
-        self.ended = False
-        self._sleep = sleep
-        self._playback = playback if playback is not None else PlaybackClock(clock)
-        self._ts = 0.0
-        self._last_ts = -math.inf
-        with quiet_opencv():
-            cap = cv2.VideoCapture(str(self.path))
-        self._cap: cv2.VideoCapture | None = cap
-        if not cap.isOpened():
-            return
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._fps = fps if math.isfinite(fps) and 0 < fps <= 1000 else 30.0
-        self._period = 1.0 / self._fps
-        position = self._playback.position()  # the first open starts playback
-        if position > self._period:
-            cap.set(cv2.CAP_PROP_POS_MSEC, position * 1000.0)
-
-    def isOpened(self) -> bool:  # OpenCV's spelling
-        return self._cap is not None and bool(self._cap.isOpened())
-
-    def grab(self) -> bool:
-        cap = self._cap
-        if cap is None or self.ended or not cap.isOpened():
-            return False
-        while True:
-            now = self._playback.position()
-            if not cap.grab():
-                self.ended = True
-                return False
-            ts = self._stamp(cap)
-            if ts + self._period > now:
-                break
-            if now - ts > _SEEK_AFTER_S:  # far behind: jump instead of decoding every frame
-                cap.set(cv2.CAP_PROP_POS_MSEC, now * 1000.0)
-        delay = ts - self._playback.position()
-        if delay > 0:
-            self._sleep(delay)
-        self._ts = ts
-        return True
-
-    def _stamp(self, cap: cv2.VideoCapture) -> float:
-        """Container time of the grabbed frame, or frame number / fps if the container lies."""
-        ts = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-        if not math.isfinite(ts) or ts <= self._last_ts:
-            ts = max(cap.get(cv2.CAP_PROP_POS_FRAMES) - 1, 0) / self._fps
-            if ts <= self._last_ts:
-                ts = self._last_ts + self._period
-        self._last_ts = ts
-        return ts
-
-    def retrieve(self) -> tuple[bool, np.ndarray | None]:
-        if self._cap is None:
-            return False, None
-        ok, image = self._cap.retrieve()
-        return bool(ok), image
-
-    def timestamp_s(self) -> float:
-        """Container time of the current frame, seconds."""
-        return self._ts
-
-    def release(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-
-def video_opener(
-    path: str | Path, clock: Callable[[], float] = time.monotonic
-) -> Callable[[], Device]:
-    """An opener whose RealtimeVideo reopenings share one playback clock."""
-    playback = PlaybackClock(clock)
-
-    def _open() -> Device:
-        return RealtimeVideo(path, clock, playback=playback)
-
-    return _open
+        return (None if found.reason else image), found.reason, _KEEP
 
 
 def open_live(

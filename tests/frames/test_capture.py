@@ -20,7 +20,6 @@ from posturecam.core.types import Frame
 from posturecam.errors import SourceError
 from posturecam.frames.capture import (
     BLACK,
-    BLACK_REASON,
     BUSY,
     ENDED,
     FROZEN,
@@ -29,11 +28,10 @@ from posturecam.frames.capture import (
     RELEASED,
     STARTING,
     LiveCapture,
-    PlaybackClock,
-    RealtimeVideo,
-    frozen_reason,
     open_live,
 )
+from posturecam.frames.devices import PlaybackClock, RealtimeVideo
+from posturecam.frames.image_checks import BLACK_REASON, frozen_reason
 
 H, W = 48, 64
 
@@ -557,10 +555,10 @@ class RecordingCamera:
 def test_a_camera_is_asked_for_a_small_compressed_mode_and_a_one_frame_buffer(monkeypatch):
     import cv2
 
-    from posturecam.frames import capture
+    from posturecam.frames import devices
 
-    monkeypatch.setattr(capture.cv2, "VideoCapture", RecordingCamera)
-    device = capture.open_camera(2)()
+    monkeypatch.setattr(devices.cv2, "VideoCapture", RecordingCamera)
+    device = devices.open_camera(2)()
     assert device.index == 2
     asked = dict(device.requests)
     assert asked[cv2.CAP_PROP_FOURCC] == cv2.VideoWriter_fourcc(*"MJPG")
@@ -572,11 +570,11 @@ def test_a_camera_is_asked_for_a_small_compressed_mode_and_a_one_frame_buffer(mo
 
 
 def test_a_camera_that_does_not_open_is_asked_nothing(monkeypatch):
-    from posturecam.frames import capture
+    from posturecam.frames import devices
 
     class Closed(RecordingCamera):
         def isOpened(self) -> bool:
             return False
 
-    monkeypatch.setattr(capture.cv2, "VideoCapture", Closed)
-    assert capture.open_camera(0)().requests == []
+    monkeypatch.setattr(devices.cv2, "VideoCapture", Closed)
+    assert devices.open_camera(0)().requests == []
