@@ -6,9 +6,10 @@ restart (a monitor started during a snooze starts snoozed), and needs no server.
 replaced atomically, so a reader sees the old file or the new one. The monitor polls it through
 a ``ControlWatcher`` (one ``stat`` per loop, re-read only when the file changed).
 
-A second file, ``monitor.lock``, is held with an OS lock by the running monitor (the OS drops the
-lock when the process dies, even on ``kill -9``), so `posturecam pause` can tell whether a monitor
-is there to obey it and a second monitor refuses to start.
+A second file, ``monitor.lock``, is held with an OS lock (through filelock) by the running
+monitor, which writes its pid in it (the OS drops the lock when the process dies, even on
+``kill -9``), so `posturecam pause` can tell whether a monitor is there to obey it and a second
+monitor refuses to start.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ import json
 import math
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from posturecam.errors import PosturecamError
 from posturecam.paths import data_dir
@@ -33,7 +34,6 @@ FILE_NAME = "control.json"
 LOCK_NAME = "monitor.lock"
 MAX_DURATION_S = 24 * 3600.0
 PAUSED, SNOOZED = "paused", "snoozed"
-_LOCK_OFFSET = 1 << 20  # Windows locks are mandatory: lock a byte far past the pid, not the pid
 
 
 class ControlError(PosturecamError):
@@ -208,64 +208,48 @@ class ControlWatcher:
 
 # ---------------------------------------------------------------------- the monitor lock
 
-
-def _try_lock(fd: int) -> bool:
-    """Take the exclusive lock without waiting; False if another open file holds it."""
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+_LOCK_WAIT_S = 0.25  # a moment's retry: `running_monitor` takes the lock briefly to test it
 
 
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
+def _lock(path: Path, wait_s: float) -> Any:
+    """The OS lock on ``path`` (filelock: flock, or LockFileEx on Windows); the file stays."""
+    from filelock import FileLock  # imported here: `posturecam pause` need not pay for it
 
-        os.lseek(fd, _LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_UN)
+    return FileLock(
+        path, timeout=wait_s, thread_local=False, preserve_lock_file=True, on_acquired=_write_pid
+    )
 
 
-def _read_pid(fd: int) -> int | None:
+def _write_pid(fd: int) -> None:
+    """Record the holder's pid in the lock file, for `pause` and the "already running" line."""
+    os.ftruncate(fd, 0)
     os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 32).decode("ascii", "replace").strip()
+    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        text = path.read_bytes()[:32].decode("ascii", "replace").strip()
+    except OSError:  # Windows: the holder's lock covers the pid's first byte
+        return None
     return int(text) if text.isdigit() else None
 
 
-def _holder_pid(fd: int) -> int:
+def _holder_pid(path: Path) -> int:
     """The pid the holder wrote; it writes it right after locking, so wait a moment for it."""
     for _ in range(20):
-        pid = _read_pid(fd)
+        pid = _read_pid(path)
         if pid is not None:
             return pid
         time.sleep(0.01)
     return 0
 
 
-def _open_lock(path: Path) -> int:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-    except OSError as exc:
-        raise ControlError(
-            f"cannot open the monitor lock {path} ({exc.strerror or exc}); check that the "
-            "folder is writable or set POSTURECAM_HOME."
-        ) from exc
+def _unusable(path: Path, exc: OSError) -> ControlError:
+    return ControlError(
+        f"cannot open the monitor lock {path} ({exc.strerror or exc}); check that the "
+        "folder is writable or set POSTURECAM_HOME."
+    )
 
 
 @contextlib.contextmanager
@@ -275,32 +259,27 @@ def monitor_lock(path: Path | None = None) -> Iterator[None]:
     The lock is the OS's, so it is released when the process exits in any way; the file itself
     stays (deleting a lock file races with the next monitor taking it).
     """
+    from filelock import Timeout
+
     path = path or lock_path()
-    fd = _open_lock(path)
+    lock = _lock(path, _LOCK_WAIT_S)
     try:
-        # A moment's retry: `running_monitor` takes the lock briefly to test it.
-        for attempt in range(5):
-            if _try_lock(fd):
-                break
-            if attempt == 4:
-                pid = _holder_pid(fd)
-                who = f" (pid {pid})" if pid else ""
-                raise ControlError(
-                    f"another posturecam monitor is already running{who}; stop it or use "
-                    "`posturecam pause`"
-                )
-            time.sleep(0.05)
-        try:
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            _unlock(fd)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:
+        pid = _holder_pid(path)
+        who = f" (pid {pid})" if pid else ""
+        raise ControlError(
+            f"another posturecam monitor is already running{who}; stop it or use `posturecam pause`"
+        ) from None
+    except OSError as exc:
+        raise _unusable(path, exc) from exc
+    try:
+        yield
     finally:
-        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.truncate(path, 0)
+        lock.release()
 
 
 def running_monitor(path: Path | None = None) -> int | None:
@@ -309,19 +288,19 @@ def running_monitor(path: Path | None = None) -> int | None:
     Returns 0 in the rare case a monitor holds the lock but its pid could not be read yet, so
     compare with None, not by truth value.
     """
+    from filelock import Timeout
+
     path = path or lock_path()
-    try:
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
-    except FileNotFoundError:
+    if not path.exists():
         return None
+    lock = _lock(path, 0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return _holder_pid(path)
     except OSError as exc:
         raise ControlError(
             f"cannot open the monitor lock {path} ({exc.strerror or exc}); check its permissions."
         ) from exc
-    try:
-        if _try_lock(fd):
-            _unlock(fd)
-            return None
-        return _holder_pid(fd)
-    finally:
-        os.close(fd)
+    lock.release()
+    return None

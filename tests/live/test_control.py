@@ -264,3 +264,12 @@ def test_lock_in_an_unusable_folder(tmp_path):
         control.monitor_lock(blocker / "monitor.lock"),
     ):
         pass
+
+
+def test_lock_file_records_the_pid_and_stays(_isolated_home):
+    path = control.lock_path()
+    with control.monitor_lock():
+        assert path.read_text(encoding="ascii") == f"{os.getpid()}\n"  # the format kept
+    assert path.exists() and path.read_text(encoding="ascii") == ""  # never deleted
+    path.write_text("4242\n", encoding="ascii")  # a stale pid from a killed monitor
+    assert control.running_monitor() is None  # no lock held: nobody runs
