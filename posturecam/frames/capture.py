@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 
-import cv2
 import numpy as np
 
 from posturecam.core.types import Frame
-from posturecam.errors import SourceError
-from posturecam.frames.devices import Device, open_camera, video_opener
+from posturecam.frames.devices import Device, live_device
 from posturecam.frames.image_checks import (
     BLACK,
     FROZEN,
@@ -35,10 +31,8 @@ from posturecam.frames.image_checks import (
 )
 from posturecam.frames.imaging import (
     DEFAULT_MAX_SIDE,
-    IMAGE_EXTENSIONS,
     MIN_SIDE,
     fit,
-    quiet_opencv,
     to_bgr8,
 )
 
@@ -127,6 +121,7 @@ class LiveCapture:
         self._index = 0
         self._last_t: float | None = None
         self._t0: float | None = None
+        self._first_open: bool | None = None  # did the first open since start() succeed?
 
         # Owned by the grabber thread.
         self._attempt = 0
@@ -148,6 +143,7 @@ class LiveCapture:
             self._stop = stop
             self._running = True
             self._attempt = 0
+            self._first_open = None
             self._set(STARTING, f"opening {self.name}")
             thread = threading.Thread(
                 target=self._run, args=(stop,), name=f"posturecam-capture {self.name}", daemon=True
@@ -184,6 +180,17 @@ class LiveCapture:
             finally:
                 if self._waiting_req == req:
                     self._waiting_req = None
+
+    def wait_open(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the first attempt to open the device; True if it opened."""
+        deadline = time.monotonic() + max(0.0, float(timeout))
+        with self._cond:
+            while self._first_open is None and self._running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            return bool(self._first_open)
 
     @property
     def health(self) -> Health:
@@ -274,6 +281,10 @@ class LiveCapture:
             opened = bool(device.isOpened())
         except Exception as exc:  # drivers raise anything; all of it means "not now"
             opened, detail = False, f" ({exc})"
+        with self._cond:
+            if self._first_open is None:
+                self._first_open = opened
+                self._cond.notify_all()
         if opened and device is not None:
             self._fails, self._fail_since, self._ok_since = 0, None, None
             return device
@@ -405,38 +416,6 @@ def open_live(
     *,
     max_side: int = DEFAULT_MAX_SIDE,
 ) -> LiveCapture:
-    """A LiveCapture for a camera index or a video file played at real time (not started).
-
-    A camera is not probed here: if it is busy, ``health`` says so and the
-    capture keeps retrying. A video is checked now, since retrying cannot fix it.
-    """
-    if isinstance(spec, bool):
-        raise SourceError(f"invalid live source {spec!r}; give a camera index or a video file")
-    if isinstance(spec, int) or re.fullmatch(r"[0-9]+", str(spec).strip()):
-        index = int(spec)
-        if index < 0:
-            raise SourceError(f"camera index must be 0 or more, got {index}")
-        return LiveCapture(open_camera(index), f"camera {index}", clock=clock, max_side=max_side)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        raise SourceError(
-            f"{spec} is a folder, not a live source; use `posturecam replay` for image folders"
-        )
-    if not path.is_file():
-        raise SourceError(
-            f"no such video file or camera: {spec}; give a camera index (0, 1, ...) or a video file"
-        )
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
-        raise SourceError(
-            f"{spec} is a single image, not a live source; use `posturecam replay` on a folder "
-            "of images"
-        )
-    with quiet_opencv():
-        probe = cv2.VideoCapture(str(path))
-        opened = probe.isOpened()
-        probe.release()
-    if not opened:
-        raise SourceError(
-            f"cannot open video {path}: not a video file, or its codec is unsupported"
-        )
-    return LiveCapture(video_opener(path, clock), path.name, clock=clock, max_side=max_side)
+    """A LiveCapture (not started) for a camera index or a video file played at real time."""
+    opener, name = live_device(spec, clock)
+    return LiveCapture(opener, name, clock=clock, max_side=max_side)

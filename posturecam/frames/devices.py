@@ -1,5 +1,8 @@
 """The devices live capture reads: a camera opened with our requests, or a video as a webcam.
 
+``live_device`` says which of them a source spec names (a camera index or a
+video file), refusing what can never become one.
+
 ``open_camera`` asks a camera for a small mode, compressed frames and a
 one-frame driver buffer; ``RealtimeVideo`` plays a file at real time (frames
 come when due, late ones are dropped) for tests, demos and CPU benchmarks.
@@ -9,6 +12,7 @@ Both are opened by ``capture.LiveCapture`` on its own thread, again after troubl
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +22,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from posturecam.frames.imaging import quiet_opencv
+from posturecam.errors import SourceError
+from posturecam.frames.imaging import IMAGE_EXTENSIONS, quiet_opencv
 
 _SEEK_AFTER_S = 1.0  # RealtimeVideo seeks instead of decoding its way through longer gaps
 
@@ -180,3 +185,43 @@ def video_opener(
         return RealtimeVideo(path, clock, playback=playback)
 
     return _open
+
+
+def live_device(
+    spec: str | int, clock: Callable[[], float] = time.monotonic
+) -> tuple[Callable[[], Device], str]:
+    """The opener and name of the live source ``spec`` names: a camera index or a video file.
+
+    A camera is not probed here: if it is busy, the capture says so and keeps
+    retrying. A video is checked now, since retrying cannot fix it.
+    """
+    if isinstance(spec, bool):
+        raise SourceError(f"invalid live source {spec!r}; give a camera index or a video file")
+    if isinstance(spec, int) or re.fullmatch(r"[0-9]+", str(spec).strip()):
+        index = int(spec)
+        if index < 0:
+            raise SourceError(f"camera index must be 0 or more, got {index}")
+        return open_camera(index), f"camera {index}"
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        raise SourceError(
+            f"{spec} is a folder, not a live source; use `posturecam replay` for image folders"
+        )
+    if not path.is_file():
+        raise SourceError(
+            f"no such video file or camera: {spec}; give a camera index (0, 1, ...) or a video file"
+        )
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        raise SourceError(
+            f"{spec} is a single image, not a live source; use `posturecam replay` on a folder "
+            "of images"
+        )
+    with quiet_opencv():
+        probe = cv2.VideoCapture(str(path))
+        opened = probe.isOpened()
+        probe.release()
+    if not opened:
+        raise SourceError(
+            f"cannot open video {path}: not a video file, or its codec is unsupported"
+        )
+    return video_opener(path, clock), path.name

@@ -9,11 +9,12 @@ account for it. Only a source that is unusable as a whole raises.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
 import stat
-import time
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,7 @@ import cv2
 
 from posturecam.core.types import Frame
 from posturecam.errors import CameraUnavailable, SourceError
+from posturecam.frames.capture import Health, open_live
 from posturecam.frames.files import file_kind, read_regular, resolve_path, stat_problem
 from posturecam.frames.imaging import (
     DEFAULT_MAX_SIDE,
@@ -33,13 +35,14 @@ from posturecam.frames.imaging import (
     to_bgr8,
 )
 from posturecam.frames.manifest import MANIFEST, manifest_present, read_manifest
+from posturecam.frames.pacing import paced
 
 # Frame files are read whole into memory before decoding, so the size is checked (by
 # stat, before opening) against a bound: a link to a disk image or a huge file named
 # *.jpg must be refused, not read until memory runs out. Any compressed frame up to
 # MAX_PIXELS fits, and so does an uncompressed 8-bit RGB one of about 85 MP.
 MAX_FRAME_BYTES = 256 * 2**20
-_CAMERA_READ_FAILURES = 20  # consecutive failed reads before a camera counts as gone
+_CAMERA_OPEN_TIMEOUT_S = 10.0  # a driver that neither opens nor fails this long counts as busy
 
 
 def natural_key(name: str) -> tuple[tuple[object, ...], str]:
@@ -350,60 +353,48 @@ class VideoSource(FrameSource):
 
 
 class CameraSource(FrameSource):
-    """Live frames from a camera, timed by ``time.monotonic()`` from the first frame."""
+    """A camera through the one camera stack, timed by ``time.monotonic()`` from the first frame.
+
+    Trouble behaves as during ``monitor``: a black or frozen image is a skipped
+    frame, a busy or unplugged camera is retried (``on_wait`` hears why). Only a
+    camera that cannot be opened at all fails here, at once.
+    """
 
     kind = "camera"
 
     def __init__(
-        self, index: int, fps: float | None = None, *, max_side: int = DEFAULT_MAX_SIDE
+        self,
+        index: int,
+        fps: float | None = None,
+        *,
+        max_side: int = DEFAULT_MAX_SIDE,
+        on_wait: Callable[[Health], None] | None = None,
     ) -> None:
         super().__init__(f"camera {index}", max_side)
         self.index = index
         self.timestamp_source = "monotonic"
-        rate = _check_fps(fps) if fps is not None else None
-        with quiet_opencv():
-            cap = cv2.VideoCapture(index)
-            opened = cap.isOpened()
-        if not opened:
-            cap.release()
+        self.rate = _check_fps(fps) if fps is not None else None
+        self.on_wait = on_wait
+        self._stop = threading.Event()
+        self._capture = open_live(index, max_side=max_side)
+        self._capture.start()
+        if not self._capture.wait_open(_CAMERA_OPEN_TIMEOUT_S):
+            self._capture.release()
             raise CameraUnavailable(
                 f"cannot open camera {index}: it may be busy in another app, unplugged, or "
                 "blocked by camera permissions; close other camera apps, check permissions, "
                 "or try another --source index"
             )
-        if rate is not None:
-            cap.set(cv2.CAP_PROP_FPS, rate)  # a request; drivers may ignore it
-        self._cap: cv2.VideoCapture | None = cap
 
     def __iter__(self) -> Iterator[Frame]:
         t0: float | None = None
-        index = 0
-        failures = 0
-        while self._cap is not None:
-            ok, img = self._cap.read()
-            if not ok or img is None:
-                failures += 1
-                if failures >= _CAMERA_READ_FAILURES:
-                    raise CameraUnavailable(
-                        f"{self.name} stopped delivering frames (unplugged, taken by another "
-                        "app, or permission withdrawn); reconnect it or try another --source"
-                    )
-                time.sleep(0.05)
-                continue
-            failures = 0
-            now = time.monotonic()
-            if t0 is None:
-                t0 = now
-            image, reason = to_bgr8(img)
-            if image is not None:
-                image = fit(image, self.max_side)
-            yield Frame(image, now - t0, index, self.name, reason)
-            index += 1
+        for frame in paced(self._capture, self.rate, stop=self._stop, on_wait=self.on_wait):
+            t0 = frame.t_s if t0 is None else t0
+            yield dataclasses.replace(frame, t_s=frame.t_s - t0)
 
     def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        self._stop.set()
+        self._capture.release()
         super().close()
 
 
@@ -413,10 +404,12 @@ def open_source(
     fps: float | None = None,
     stills: bool = False,
     max_side: int = DEFAULT_MAX_SIDE,
+    on_wait: Callable[[Health], None] | None = None,
 ) -> FrameSource:
     """Open a camera index, image folder or video file, chosen from what ``spec`` is.
 
     A string of digits means a camera; write ``./2024`` for a folder named 2024.
+    ``on_wait`` hears why a camera sends no frame for now (busy, unplugged).
     """
     if isinstance(max_side, bool) or not isinstance(max_side, int) or max_side < MIN_SIDE:
         raise SourceError(f"max_side must be an integer of at least {MIN_SIDE}, got {max_side!r}")
@@ -427,7 +420,7 @@ def open_source(
         if index < 0:
             raise SourceError(f"camera index must be 0 or more, got {index}")
         try:
-            return CameraSource(index, fps, max_side=max_side)
+            return CameraSource(index, fps, max_side=max_side, on_wait=on_wait)
         except CameraUnavailable as exc:
             if isinstance(spec, str) and Path(spec.strip()).exists():
                 raise CameraUnavailable(

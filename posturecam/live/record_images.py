@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,10 @@ import cv2
 import numpy as np
 
 from posturecam.errors import OutputError
-from posturecam.frames.capture import ENDED, LiveCapture
+from posturecam.frames.capture import LiveCapture
 from posturecam.frames.imaging import IMAGE_EXTENSIONS
 from posturecam.frames.manifest import MANIFEST
+from posturecam.frames.pacing import paced
 
 JPEG_QUALITY = 92
 
@@ -78,7 +78,6 @@ def record(
     check_record_dir(out_dir, force)
     out_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
-    interval = 1.0 / fps
     written = skipped = 0
     t0: float | None = None
     last_t = 0.0
@@ -88,21 +87,7 @@ def record(
         manifest.write("file,t_s\n")
         manifest.flush()
         capture.start()
-        next_due: float | None = None
-        while not stop.is_set():
-            began = time.monotonic()
-            frame = capture.latest(timeout=1.0)
-            if frame is None:
-                if capture.health.status == ENDED:
-                    end_reason = "source ended"
-                    break
-                continue
-            # Frame times decide the pacing; a frame a little early is close enough.
-            if next_due is not None and frame.t_s < next_due - 0.25 * interval:
-                continue
-            next_due = (
-                frame.t_s + interval if next_due is None else max(next_due + interval, frame.t_s)
-            )
+        for frame in paced(capture, fps, stop=stop):
             t0 = frame.t_s if t0 is None else t0
             t = frame.t_s - t0
             if seconds is not None and t >= seconds:
@@ -120,7 +105,9 @@ def record(
             last_t = t
             if on_frame is not None:
                 on_frame(written, t)
-            stop.wait(max(0.0, 0.9 * interval - (time.monotonic() - began)))
+        else:
+            if not stop.is_set():
+                end_reason = "source ended"
     finally:
         with contextlib.suppress(OSError):
             manifest.close()
