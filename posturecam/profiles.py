@@ -23,7 +23,7 @@ from posturecam.core.judge import (
     MetricStats,
     Samples,
 )
-from posturecam.errors import ProfileError
+from posturecam.errors import ProfileError, Remedy
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
@@ -38,7 +38,6 @@ MAX_METRIC = 1e3
 _RELATIVE = {e.metric for e in EVIDENCE.values() if e.relative} | {
     r.metric for r in DEFAULT_RULES.values() if r.relative
 }
-_RECALIBRATE = "recalibrate with `posturecam calibrate --profile NAME`"
 
 
 def profile_path(name_or_path: str | Path) -> Path:
@@ -138,10 +137,7 @@ class Profile:
     @classmethod
     def from_dict(cls, data: Any, where: str = "profile") -> Profile:
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            raise ProfileError(
-                f"{where} is not a posturecam profile; recalibrate with "
-                "`posturecam calibrate --profile NAME`."
-            )
+            raise ProfileError(f"{where} is not a posturecam profile; ", Remedy("recalibrate"), ".")
         version = data.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version > VERSION:
             raise ProfileError(
@@ -170,14 +166,17 @@ class Profile:
             )
         except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise ProfileError(
-                f"{where} is incomplete or damaged ({exc}); {_RECALIBRATE} "
-                "(the file was left as it is)."
+                f"{where} is incomplete or damaged ({exc}); ",
+                Remedy("recalibrate"),
+                " (the file was left as it is).",
             ) from exc
         needed = _judged_by(profile)
         if not needed & set(metrics):
             raise ProfileError(
                 f"{where} holds no metric its judgement uses ({', '.join(sorted(needed))}), so "
-                f"it could never say slouched or upright; {_RECALIBRATE}."
+                "it could never say slouched or upright; ",
+                Remedy("recalibrate"),
+                ".",
             )
         return profile
 
@@ -241,8 +240,7 @@ def load(name_or_path: str | Path) -> Profile:
     path = profile_path(name_or_path)
     if not path.is_file():
         raise ProfileError(
-            f"no profile at {path}; create it with `posturecam calibrate --profile "
-            f"{name_or_path}` or pass the path of a profile file."
+            f"no profile at {path}; ", Remedy("create_profile", name=name_or_path), "."
         )
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -251,7 +249,9 @@ def load(name_or_path: str | Path) -> Profile:
     except RecursionError:
         raise ProfileError(
             f"profile {path} is nested far too deeply to be a profile; it was left as it is. "
-            f"Recalibrate to another name, or delete the file and {_RECALIBRATE}."
+            "Recalibrate to another name, or delete the file and ",
+            Remedy("recalibrate"),
+            ".",
         ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ProfileError(
@@ -269,13 +269,18 @@ def save(profile: Profile, name_or_path: str | Path, overwrite_other_view: bool 
             old = load(path)
         except ProfileError as exc:
             raise ProfileError(
-                f"{path} exists but is not a valid profile, so it was not overwritten: {exc} "
-                "Move it away or choose another --profile name."
+                f"{path} exists but is not a valid profile, so it was not overwritten: ",
+                exc,
+                " Move it away or ",
+                Remedy("other_profile_name"),
+                ".",
             ) from exc
         if old.view != profile.view and not overwrite_other_view:
             raise ProfileError(
-                f"{path} holds a {old.view}-view profile; this calibration is {profile.view}-view. "
-                "Choose another --profile name (one per setup, e.g. 'laptop', 'side')."
+                f"{path} holds a {old.view}-view profile; this calibration is "
+                f"{profile.view}-view. ",
+                Remedy("other_profile_name"),
+                " (one per setup, e.g. 'laptop', 'side').",
             )
     write_json(path, profile.to_dict())
     return path

@@ -35,7 +35,7 @@ import platformdirs
 from posturecam.core.adapt import AdaptSettings
 from posturecam.core.judge import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
-from posturecam.errors import PosturecamError
+from posturecam.errors import SettingsError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,10 +50,6 @@ TABLES = ("judge", "temporal", "baseline", "monitor", "app")
 # The desktop app's own [app] table (its nudges): name -> default. The CLI checks it too, so a
 # file the app's settings dialog wrote is one `posturecam monitor` accepts.
 APP_KEYS: dict[str, bool] = {"glow": False, "sounds": False}
-
-
-class SettingsError(PosturecamError):
-    """A settings file cannot be used as written."""
 
 
 @dataclass(frozen=True)
@@ -327,22 +323,6 @@ def load_user(path: Path | None = None) -> tuple[Settings, Path, bool]:
             f"or point ${ENV_CONFIG} at another file"
         ) from exc
     return _parse_file(path, text, data), path, True
-
-
-def parse_sensitivity(items: list[str]) -> dict[str, float]:
-    """``ISSUE=VALUE`` pairs from the command line."""
-    out: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise SettingsError(
-                f"--sensitivity takes ISSUE=NUMBER (e.g. head_drop=1.5), got {item!r}"
-            ) from None
-    return out
 
 
 # --- writing the effective settings back out -------------------------------------------

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from posturecam import profiles
+from posturecam.cli import advice
 from posturecam.core.judge import JudgeSettings, MetricStats
-from posturecam.errors import ProfileError
+from posturecam.errors import ProfileError, Remedy
 from posturecam.profiles import Profile, check_fits
 
 
@@ -116,8 +117,10 @@ def test_saving_same_view_again_replaces():
 
 
 def test_load_missing_profile_says_how_to_create_it():
-    with pytest.raises(ProfileError, match=r"no profile at .*calibrate --profile nothere"):
+    with pytest.raises(ProfileError, match=r"no profile at .*named nothere first") as err:
         profiles.load("nothere")
+    assert err.value.remedies == (Remedy("create_profile", name="nothere"),)
+    assert "calibrate --profile nothere` or pass" in advice.render(err.value)
 
 
 # --------------------------------------------------------------------------- atomic write
@@ -245,7 +248,9 @@ def test_saving_over_a_bad_profile_refuses_and_keeps_it(case):
     data = write_bad(path, case)
     with pytest.raises(ProfileError, match="not a valid profile, so it was not overwritten") as e:
         profiles.save(make_profile(), "laptop")
-    assert "choose another --profile name" in str(e.value)
+    assert "choose another profile name" in str(e.value)
+    assert "choose another --profile name" in advice.render(e.value)
+    assert Remedy("other_profile_name") in e.value.remedies
     assert path.read_bytes() == data
     assert leftovers(path.parent) == []
 
@@ -285,7 +290,8 @@ def test_saving_other_view_over_same_name_refuses():
     before = path.read_bytes()
     with pytest.raises(ProfileError, match=r"holds a front-view profile.*side-view") as err:
         profiles.save(make_profile("side"), "laptop")
-    assert "another --profile name" in str(err.value)
+    assert "Choose another profile name (one per setup" in str(err.value)
+    assert "Choose another --profile name (one per setup" in advice.render(err.value)
     assert path.read_bytes() == before
 
 

@@ -6,6 +6,7 @@ import pytest
 from test_cli import assert_error, fakes, make_folder, replay, summary_of  # noqa: F401
 
 from posturecam import settings
+from posturecam.cli import args as cli_args
 from posturecam.core.judge import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 
@@ -66,7 +67,7 @@ def test_missing_file(tmp_path):
 @pytest.mark.parametrize("item", ["head_drop", "head_drop=x", "head_drop=1.5=2"])
 def test_bad_sensitivity_flags(item):
     with pytest.raises(settings.SettingsError, match="ISSUE=NUMBER"):
-        settings.parse_sensitivity([item])
+        cli_args.parse_sensitivity([item])
 
 
 def test_replay_uses_the_settings_file(fakes, tmp_path, capsys):  # noqa: F811

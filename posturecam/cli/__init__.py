@@ -17,7 +17,7 @@ INTERRUPTED = "posturecam: interrupted"
 
 try:  # Ctrl-C while numpy, OpenCV and MediaPipe load is an interruption, not a traceback.
     from posturecam import __version__
-    from posturecam.cli import calibrate, live, research
+    from posturecam.cli import advice, calibrate, live, research
     from posturecam.errors import PosturecamError
 except KeyboardInterrupt:  # pragma: no cover - needs a Ctrl-C at import time
     print(INTERRUPTED, file=sys.stderr)
@@ -136,7 +136,7 @@ def _main(argv: list[str]) -> int:
         sys.stdout.flush()  # a broken pipe shows here, inside the handlers, not at exit
         return code
     except PosturecamError as exc:
-        print(f"posturecam: error: {exc}", file=sys.stderr)
+        print(f"posturecam: error: {advice.render(exc)}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, BrokenPipeError):
         raise

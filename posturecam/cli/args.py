@@ -7,8 +7,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from posturecam import settings
 from posturecam.core.judge import JudgeSettings
+from posturecam.errors import SettingsError
 from posturecam.frames import model
 from posturecam.frames.pose import MediaPipePose
 
@@ -77,9 +77,25 @@ def judge_settings(base: JudgeSettings | None, sensitivity: list[str]) -> JudgeS
     if not sensitivity:
         return base
     try:
-        return (base or JudgeSettings()).with_sensitivity(**settings.parse_sensitivity(sensitivity))
+        return (base or JudgeSettings()).with_sensitivity(**parse_sensitivity(sensitivity))
     except ValueError as exc:
-        raise settings.SettingsError(str(exc)) from exc
+        raise SettingsError(str(exc)) from exc
+
+
+def parse_sensitivity(items: list[str]) -> dict[str, float]:
+    """``ISSUE=VALUE`` pairs from the command line."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise SettingsError(
+                f"--sensitivity takes ISSUE=NUMBER (e.g. head_drop=1.5), got {item!r}"
+            ) from None
+    return out
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
