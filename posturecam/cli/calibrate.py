@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+
+from tqdm import tqdm
 
 from posturecam import profiles
 from posturecam.cli import args as cli_args
 from posturecam.core.geometry import VIEWS
 from posturecam.errors import PosturecamError
 from posturecam.frames import model
-from posturecam.live.calibration import add_slouch, calibrate, collect, describe
+from posturecam.frames.capture import Health
+from posturecam.frames.engine import LandmarkLog
+from posturecam.frames.pose import IMAGE, VIDEO
+from posturecam.frames.sources import open_source
+from posturecam.live.calibration import (
+    WINDOW_S,
+    add_slouch,
+    calibrate,
+    calibration_window,
+    describe,
+    window_for,
+)
 
 DEFAULT_PROFILE = "default"
+COUNTDOWN_S = 3  # seconds to sit upright after the camera opens, before measuring
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +47,9 @@ def _add_calibrate_parser(sub: argparse._SubParsersAction) -> None:
         "--source", default="0", help="camera index, image folder or video (default: camera 0)"
     )
     cp.add_argument(
-        "--seconds", type=cli_args.positive_float, help="how long to calibrate (default: 8 s)"
+        "--seconds",
+        type=cli_args.positive_float,
+        help=f"how long to calibrate (default: {WINDOW_S:g} s)",
     )
     cp.add_argument("--frames", type=cli_args.positive_int, help="use the first N frames instead")
     cp.add_argument(
@@ -86,6 +103,52 @@ def _add_record_parser(sub: argparse._SubParsersAction) -> None:
     rc.add_argument("--force", action="store_true", help="replace a recording in --out")
 
 
+def _collect(
+    spec: str,
+    args: argparse.Namespace,
+    resolved: model.ResolvedModel,
+    seconds: float | None,
+    frames: int | None = None,
+    prompt: str = "Sit upright and look at the screen",
+) -> tuple[LandmarkLog, str]:
+    """Open the source, count down before a camera, and measure its calibration window."""
+    source: str | int = int(spec) if spec.isdigit() else spec
+    progress = not args.no_progress
+    waiting = _Waiting()
+    with open_source(source, fps=args.fps, stills=args.stills, on_wait=waiting.tell) as src:
+        if src.kind == "camera" and progress:
+            for left in range(COUNTDOWN_S, 0, -1):
+                print(f"{prompt}... {left}", file=sys.stderr, flush=True)
+                time.sleep(1.0)
+        estimator = cli_args.estimator(resolved.path)(IMAGE if args.stills else VIDEO)
+        try:
+            with tqdm(
+                desc="calibrating",
+                unit="frame",
+                total=frames,
+                disable=not progress or None,
+                leave=False,
+            ) as bar:
+                log = calibration_window(
+                    src, estimator, seconds=seconds, count=frames, on_frame=lambda _f: bar.update()
+                )
+        finally:
+            estimator.close()
+        return log, src.name
+
+
+class _Waiting:
+    """Says once per change why a camera sends no frames (busy, unplugged), as monitor does."""
+
+    def __init__(self) -> None:
+        self.shown = ""
+
+    def tell(self, health: Health) -> None:
+        if health.status != self.shown:
+            print(f"calibration waiting: {health.message}", file=sys.stderr, flush=True)
+            self.shown = health.status
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     target = profiles.profile_path(args.profile)
     if args.with_slouch and not args.source.isdigit():
@@ -94,17 +157,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "recorded frames give the slouch as --slouch-source PATH instead"
         )
     resolved = model.resolve(args.model, args.model_variant, progress=not args.no_progress)
-    source: str | int = int(args.source) if args.source.isdigit() else args.source
-    log, source_name = collect(
-        source,
-        cli_args.estimator(resolved.path),
-        seconds=args.seconds,
-        frames=args.frames,
-        stills=args.stills,
-        fps=args.fps,
-        progress=not args.no_progress,
-        countdown=0 if args.no_progress else 3,
-    )
+    seconds, frames = window_for(args.seconds, args.frames, args.stills)
+    log, source_name = _collect(args.source, args, resolved, seconds, frames)
     name = target.stem
     judge_settings = cli_args.judge_settings(None, args.sensitivity)
     profile = calibrate(
@@ -114,14 +168,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if slouch_source is not None:
         if args.with_slouch and not args.no_progress:
             print("Now sit the way you do when you are tired, and stay so.", file=sys.stderr)
-        slouch_log, _ = collect(
-            int(slouch_source) if str(slouch_source).isdigit() else slouch_source,
-            cli_args.estimator(resolved.path),
-            seconds=None if args.stills else args.slouch_seconds,
-            stills=args.stills,
-            fps=args.fps,
-            progress=not args.no_progress,
-            countdown=0 if args.no_progress else 3,
+        slouch_seconds, _ = window_for(
+            None if args.stills else args.slouch_seconds, None, args.stills
+        )
+        slouch_log, _ = _collect(
+            str(slouch_source),
+            args,
+            resolved,
+            slouch_seconds,
             prompt="Slouch the way you usually do",
         )
         profile = add_slouch(profile, slouch_log, stills=args.stills)

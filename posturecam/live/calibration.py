@@ -1,14 +1,16 @@
-"""Make a baseline from frames of the person sitting upright, or say what to fix."""
+"""Calibration: the one window of frames it measures, and the profile made from them.
+
+``calibration_window`` is used by ``posturecam calibrate`` (any source), the
+monitor's first run and its recalibration; ``calibrate`` and ``add_slouch``
+turn the landmarks into a profile, or say what to fix.
+"""
 
 from __future__ import annotations
 
 import itertools
-import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
-from tqdm import tqdm
 
 from posturecam.core.baseline import (
     DISTINCT_K,
@@ -27,47 +29,62 @@ from posturecam.core.judge import (
 from posturecam.core.types import Frame
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure, run_pose
-from posturecam.frames.pose import IMAGE, VIDEO, PoseEstimator
-from posturecam.frames.sources import open_source
+from posturecam.frames.pose import PoseEstimator
 from posturecam.profiles import Profile
 
+WINDOW_S = 8.0  # how long a calibration measures unless told: a few breaths, sitting still
 
-def collect(
-    source: str | int,
-    make_estimator: Callable[[str], PoseEstimator],
-    seconds: float | None = None,
-    frames: int | None = None,
-    stills: bool = False,
-    fps: float | None = None,
-    progress: bool = True,
-    countdown: float = 3.0,
-    prompt: str = "Sit upright and look at the screen",
-) -> tuple[LandmarkLog, str]:
-    """Run the model over the calibration frames: a time window, a frame count or all stills."""
-    with open_source(source, fps=fps, stills=stills) as src:
-        if src.kind == "camera" and countdown > 0:
-            for left in range(int(countdown), 0, -1):
-                print(f"{prompt}... {left}", file=sys.stderr, flush=True)
-                time.sleep(1.0)
-        limit_s = None if (stills and seconds is None) or frames is not None else (seconds or 8.0)
-        chosen: Iterable[Frame] = src
-        if limit_s is not None:
-            chosen = itertools.takewhile(lambda f: f.t_s < limit_s, chosen)
-        if frames is not None:
-            chosen = itertools.islice(chosen, frames)
-        estimator = make_estimator(IMAGE if stills else VIDEO)
-        try:
-            with tqdm(
-                desc="calibrating",
-                unit="frame",
-                total=frames,
-                disable=not progress or None,
-                leave=False,
-            ) as bar:
-                log = run_pose(chosen, estimator, on_frame=lambda _f: bar.update())
-        finally:
-            estimator.close()
-        return log, src.name
+
+def window_for(
+    seconds: float | None, frames: int | None, stills: bool = False
+) -> tuple[float | None, int | None]:
+    """The (seconds, frame count) a calibration asked for measures: the one rule.
+
+    A frame count wins over seconds; chosen stills without seconds are all used;
+    otherwise the window is ``seconds`` long, ``WINDOW_S`` unless given.
+    """
+    if frames is not None:
+        return None, frames
+    if stills and seconds is None:
+        return None, None
+    return seconds or WINDOW_S, None
+
+
+def window(
+    frames: Iterable[Frame], seconds: float | None = WINDOW_S, count: int | None = None
+) -> Iterator[Frame]:
+    """The frames of a calibration window: ``seconds`` from the first frame's time and at
+    most ``count`` frames (None: no bound of that kind)."""
+    chosen: Iterator[Frame] = iter(frames)
+    if seconds is not None:
+        first = next(chosen, None)
+        if first is None:
+            return
+        start = first.t_s
+        chosen = itertools.takewhile(
+            lambda f: f.t_s - start < seconds, itertools.chain([first], chosen)
+        )
+    if count is not None:
+        chosen = itertools.islice(chosen, count)
+    yield from chosen
+
+
+def calibration_window(
+    frames: Iterable[Frame],
+    estimator: PoseEstimator,
+    *,
+    seconds: float | None = WINDOW_S,
+    count: int | None = None,
+    on_frame: Callable[[Frame], None] | None = None,
+) -> LandmarkLog:
+    """Run the estimator over the calibration window of ``frames`` (see ``window``).
+
+    ``frames`` is any iterator of Frame: a recorded source, or a live capture
+    through ``pacing.paced`` (which waits for frames, ends with the source and
+    paces). ``on_frame`` follows progress; the prompt and countdown are the
+    caller's, and so is the estimator, which stays open.
+    """
+    return run_pose(window(frames, seconds, count), estimator, on_frame=on_frame)
 
 
 def calibrate(
