@@ -158,6 +158,12 @@ class BaselineTracker:
                     self._ref = view
             return judged, _NONE
         self._calm_s += dt
+        self._follow(dt, evidence, view)
+        return judged, _NONE
+
+    def _follow(self, dt: float, evidence: float, view: View) -> None:
+        """A calm frame: the reference view follows it, and after settling so does the zero."""
+        s, ref = self.settings, self._ref
         if ref is None:
             self._ref = view
         elif dt > 0:
@@ -175,7 +181,6 @@ class BaselineTracker:
             low, high = self._anchor_offset - bound, self._anchor_offset + bound
             self.offset = min(max(self.offset + alpha * (evidence - self.offset), low), high)
             self.max_offset = max(self.max_offset, abs(self.offset - self._anchor_offset))
-        return judged, _NONE
 
     def _reanchor(self, t_s: float, evidence: float, view: View, events: list[Event]) -> float:
         """Collect steady frames of the new view; then take them as the new zero."""

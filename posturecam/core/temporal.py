@@ -150,43 +150,18 @@ class PostureTimeline:
             self.time_in[label] += dt
             return Step(label, math.nan, self._slouch_s, tuple(events))
         if not present:
-            if self._absent_since is None:
-                self._absent_since = t_s
-            if not self._away and t_s - self._absent_since >= s.away_s:
-                self._away = True
-                events.append(Event(t_s, "away", {"since_s": round(self._absent_since, 3)}))
-                self._set_state(UPRIGHT, t_s, events)
-                self._episode_over()
-                self._smoothed = self._raw = math.nan
-                self._slouched = False
-                self._presence_s = 0.0
+            self._absent(t_s, events)
             label = AWAY if self._away else UNDECIDED
             self.time_in[label] += dt
             return Step(label, math.nan, self._slouch_s, tuple(events))
 
-        if self._away:
-            self._away = False
-            gone = t_s - (self._absent_since if self._absent_since is not None else t_s)
-            events.append(Event(t_s, "back", {"away_s": round(gone, 3)}))
-        self._absent_since = None
-        self._presence_s += dt
-        if s.break_after_s is not None and self._presence_s >= s.break_after_s:
-            events.append(Event(t_s, "break", {"present_s": round(self._presence_s, 1)}))
-            self._presence_s = 0.0
-
+        self._present(t_s, dt, events)
         if math.isnan(severity):
             self.time_in[UNDECIDED] += dt
             return Step(UNDECIDED, math.nan, self._slouch_s, tuple(events))
 
         before = self._smoothed
-        if math.isnan(before) or s.smoothing_s == 0:
-            self._smoothed = severity
-        else:
-            # Trapezoid input and exact decay keep the filter the same at any frame rate.
-            alpha = 1.0 - math.exp(-dt / s.smoothing_s)
-            held = severity if math.isnan(self._raw) else (self._raw + severity) / 2
-            self._smoothed += alpha * (held - before)
-        self._raw = severity
+        self._smooth(severity, dt)
         line = s.exit if self._slouched else s.enter
         was = self._slouched
         self._slouched = self._smoothed > line
@@ -197,19 +172,7 @@ class PostureTimeline:
                 # Count from where the smoothed curve crossed the line, not the last frame.
                 frac = min(max((line - before) / (self._smoothed - before), 0.0), 1.0)
                 counted = (1.0 - frac) * dt
-            self._slouch_s += counted
-            self._recover_s = 0.0
-            self._issues[issues] += 1
-            due = self._slouch_s >= s.persistence_s and (
-                not self._alerted
-                or (self._last_alert is not None and t_s - self._last_alert >= s.cooldown_s)
-            )
-            if due:
-                events.append(self._alert(t_s))
-                self._set_state(ALERT, t_s, events)
-            elif self._state != ALERT:
-                slouching = self._slouch_s >= s.drifting_s
-                self._set_state(SLOUCHING if slouching else DRIFTING, t_s, events)
+            self._slouched_for(t_s, counted, issues, events)
         elif self._state != UPRIGHT:
             self._recover_s += dt
             if self._recover_s >= s.recovery_s:
@@ -217,6 +180,62 @@ class PostureTimeline:
                 self._episode_over()
         self.time_in[self._state] += dt
         return Step(self._state, self._smoothed, self._slouch_s, tuple(events))
+
+    def _present(self, t_s: float, dt: float, events: list[Event]) -> None:
+        """A person is there: back after being away, and a break reminder when one is due."""
+        s = self.settings
+        if self._away:
+            self._away = False
+            gone = t_s - (self._absent_since if self._absent_since is not None else t_s)
+            events.append(Event(t_s, "back", {"away_s": round(gone, 3)}))
+        self._absent_since = None
+        self._presence_s += dt
+        if s.break_after_s is not None and self._presence_s >= s.break_after_s:
+            events.append(Event(t_s, "break", {"present_s": round(self._presence_s, 1)}))
+            self._presence_s = 0.0
+
+    def _smooth(self, severity: float, dt: float) -> None:
+        """Exponential smoothing with a trapezoid input and exact decay: the same at any rate."""
+        tau = self.settings.smoothing_s
+        if math.isnan(self._smoothed) or tau == 0:
+            self._smoothed = severity
+        else:
+            alpha = 1.0 - math.exp(-dt / tau)
+            held = severity if math.isnan(self._raw) else (self._raw + severity) / 2
+            self._smoothed += alpha * (held - self._smoothed)
+        self._raw = severity
+
+    def _absent(self, t_s: float, events: list[Event]) -> None:
+        """Nobody in the frame: after ``away_s`` the person is away and timers start over."""
+        if self._absent_since is None:
+            self._absent_since = t_s
+        if not self._away and t_s - self._absent_since >= self.settings.away_s:
+            self._away = True
+            events.append(Event(t_s, "away", {"since_s": round(self._absent_since, 3)}))
+            self._set_state(UPRIGHT, t_s, events)
+            self._episode_over()
+            self._smoothed = self._raw = math.nan
+            self._slouched = False
+            self._presence_s = 0.0
+
+    def _slouched_for(
+        self, t_s: float, counted: float, issues: str | tuple[str, ...], events: list[Event]
+    ) -> None:
+        """Slouched time adds up; past the persistence an alert falls due (then a cooldown)."""
+        s = self.settings
+        self._slouch_s += counted
+        self._recover_s = 0.0
+        self._issues[issues] += 1
+        due = self._slouch_s >= s.persistence_s and (
+            not self._alerted
+            or (self._last_alert is not None and t_s - self._last_alert >= s.cooldown_s)
+        )
+        if due:
+            events.append(self._alert(t_s))
+            self._set_state(ALERT, t_s, events)
+        elif self._state != ALERT:
+            slouching = self._slouch_s >= s.drifting_s
+            self._set_state(SLOUCHING if slouching else DRIFTING, t_s, events)
 
     def _alert(self, t_s: float) -> Event:
         s = self.settings
