@@ -1,13 +1,15 @@
-"""One small exception hierarchy; every error says what to do next, the remedy as data.
+"""One small exception hierarchy; every error says what to do next, the advice as data.
 
-An error is written as parts: plain text, nested errors and ``Remedy`` values (what to do, as a
-kind and its values, never a command-line flag). ``str(exc)`` phrases each remedy with the
-flag-free words in ``REMEDIES``, for Python users; the CLI (``posturecam.cli.advice``) phrases
-the same remedies with its flags, and the desktop app with its menus::
+An error is written as parts: plain text, nested errors and phrases: a ``Remedy`` (what the
+user can do) or a ``Given`` (something the user gave, named the way they gave it), each a kind
+and its values, never a command-line flag. ``str(exc)`` words each phrase with the flag-free
+words in ``PHRASES``, for Python users; the CLI (``posturecam.cli.advice``) words the same
+kinds with its flags, and the desktop app with its menus::
 
     raise ProfileError(f"{where} is damaged; ", Remedy("recalibrate"), ".")
+    raise OutputError(Given("out_dir", path=out), " is a file, not a folder.")
 
-A remedy at the start of a sentence is capitalised, whoever phrases it.
+A phrase at the start of a sentence is capitalised, whoever words it.
 """
 
 from __future__ import annotations
@@ -15,14 +17,43 @@ from __future__ import annotations
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import ClassVar, Union
 
-# Every kind of remedy -> its flag-free words; ``{name}`` fields are the remedy's values.
+# What the user can do -> flag-free words; ``{name}`` fields are the remedy's values.
 REMEDIES: dict[str, str] = {
     "recalibrate": "recalibrate",
     "create_profile": "calibrate a profile named {name} first, or give the path of a profile file",
     "other_profile_name": "choose another profile name",
+    "choose_out_folder": "choose another output folder",
+    "writable_out_folder": "choose an output folder you can write to",
+    "force_replace": "replace it with force=True",
+    "give_fps": "give the frame rate (fps=N)",
+    "other_camera": "try another camera",
+    "other_camera_index": "try another camera index",
+    "longer_video_or_camera": "use a longer video or the camera, or calibrate first",
+    "no_preview": "run without the preview window",
+    "check_scheduler": "check the scheduler address",
+    "replay_first": "replay a source into {out} first",
+    "other_html": "choose another path for the report",
+    "supply_model": "To supply a pose model, use any one of: a model path given for this run; "
+    "the {env}=PATH environment variable; a verified file imported into the cache at {cache} "
+    "(posturecam.frames.model.import_model); a download from the official URL over HTTPS, "
+    "SHA-256 checked (posturecam.frames.model.fetch)",
 }
+# Something the user gave -> flag-free words naming it.
+GIVEN: dict[str, str] = {
+    "out_dir": "output folder {path}",
+    "out_folder": "output folder {path}",
+    "fps_option": "the frame rate (fps)",
+    "stills_option": "stills mode",
+    "workers_option": "the number of workers",
+    "model_option": "the explicit model path",
+    "scheduler_choice": "a scheduler address (e.g. tcp://10.0.0.5:8786), or {local!r} to start "
+    "a local cluster of the batch's workers",
+    "replay_folder": "a replay",
+    "replay_out": "a replay",
+}
+PHRASES: dict[str, str] = {**REMEDIES, **GIVEN}
 
 
 def fields_of(template: str) -> frozenset[str]:
@@ -31,27 +62,49 @@ def fields_of(template: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True, init=False)
-class Remedy:
-    """What the user can do about an error: a kind from ``REMEDIES`` and the values it names."""
+class Phrase:
+    """A kind of advice and the values it names; ``Remedy`` and ``Given`` are its two sorts."""
 
     kind: str
     values: tuple[tuple[str, str], ...]
+    KINDS: ClassVar[Mapping[str, str]] = PHRASES
 
     def __init__(self, kind: str, **values: object) -> None:
-        if kind not in REMEDIES:
-            raise ValueError(f"unknown remedy kind {kind!r}; known: {sorted(REMEDIES)}")
-        missing = fields_of(REMEDIES[kind]) - values.keys()
+        if kind not in self.KINDS:
+            raise ValueError(
+                f"unknown {type(self).__name__} kind {kind!r}; known: {sorted(self.KINDS)}"
+            )
+        missing = fields_of(self.KINDS[kind]) - values.keys()
         if missing:
-            raise ValueError(f"remedy {kind!r} needs {sorted(missing)}")
+            raise ValueError(f"{type(self).__name__} {kind!r} needs {sorted(missing)}")
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "values", tuple(sorted((k, str(v)) for k, v in values.items())))
 
+    def __reduce__(self) -> tuple:
+        return (_rebuild, (type(self), self.kind, self.values))
+
     def phrase(self, phrases: Mapping[str, str]) -> str:
-        """This remedy in words: ``phrases[kind]`` with the values filled in."""
+        """This phrase in words: ``phrases[kind]`` with the values filled in."""
         return phrases[self.kind].format(**dict(self.values))
 
 
-Part = Union[str, Remedy, "PosturecamError"]
+def _rebuild(cls: type[Phrase], kind: str, values: tuple[tuple[str, str], ...]) -> Phrase:
+    return cls(kind, **dict(values))
+
+
+class Remedy(Phrase):
+    """What the user can do about an error: a kind from ``REMEDIES`` and its values."""
+
+    KINDS = REMEDIES
+
+
+class Given(Phrase):
+    """Something the user gave (a folder, an option), named as they gave it: ``GIVEN``."""
+
+    KINDS = GIVEN
+
+
+Part = Union[str, Phrase, "PosturecamError"]
 
 
 def _starts_sentence(text: str) -> bool:
@@ -66,11 +119,11 @@ class PosturecamError(Exception):
         super().__init__(*parts)
         self.parts: tuple[Part, ...] = parts
 
-    def render(self, phrases: Mapping[str, str] = REMEDIES) -> str:
-        """The message with every remedy (also of nested errors) phrased by ``phrases``."""
+    def render(self, phrases: Mapping[str, str] = PHRASES) -> str:
+        """The message with every phrase (also of nested errors) worded by ``phrases``."""
         text = ""
         for part in self.parts:
-            if isinstance(part, Remedy):
+            if isinstance(part, Phrase):
                 words = part.phrase(phrases)
                 text += words[:1].upper() + words[1:] if _starts_sentence(text) else words
             elif isinstance(part, PosturecamError):

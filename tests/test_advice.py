@@ -16,7 +16,7 @@ import pytest
 
 from posturecam import errors
 from posturecam.cli import advice
-from posturecam.errors import PosturecamError, ProfileError, Remedy
+from posturecam.errors import Given, PosturecamError, ProfileError, Remedy
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "posturecam"
@@ -46,25 +46,192 @@ STILL_SPELLING_FLAGS = {
 # ---------------------------------------------------------------------- phrasing
 
 
-def test_every_remedy_kind_has_a_cli_phrasing_with_the_same_values():
-    assert set(advice.CLI_PHRASES) == set(errors.REMEDIES)
-    for kind, plain in errors.REMEDIES.items():
+def test_every_kind_has_cli_words_with_the_same_values():
+    assert set(advice.CLI_REMEDIES) == set(errors.REMEDIES)
+    assert set(advice.CLI_GIVEN) == set(errors.GIVEN)
+    for kind, plain in errors.PHRASES.items():
         assert errors.fields_of(advice.CLI_PHRASES[kind]) == errors.fields_of(plain), kind
 
 
-@pytest.mark.parametrize("kind", sorted(errors.REMEDIES))
+@pytest.mark.parametrize("kind", sorted(errors.PHRASES))
 def test_plain_words_name_no_flag_and_every_kind_renders(kind):
-    values = {name: f"<{name}>" for name in errors.fields_of(errors.REMEDIES[kind])}
-    remedy = Remedy(kind, **values)
-    plain = remedy.phrase(errors.REMEDIES)
+    values = {name: f"<{name}>" for name in errors.fields_of(errors.PHRASES[kind])}
+    phrase = (Remedy if kind in errors.REMEDIES else Given)(kind, **values)
+    plain = phrase.phrase(errors.PHRASES)
     assert not FLAG.search(plain), plain
-    cli_words = remedy.phrase(advice.CLI_PHRASES)
+    cli_words = phrase.phrase(advice.CLI_PHRASES)
     assert all(v in plain and v in cli_words for v in values.values())
 
 
+# Today's CLI messages, and the parts that say them word for word: one for each kind, for the
+# owners converting their errors (a template, and the proof that nothing the CLI prints changes).
+TODAY = [
+    (
+        "x is a file, not a run folder; rescore expects the folder written by `posturecam "
+        "replay SOURCE --out DIR`, so pass that folder.",
+        (
+            "x is a file, not a run folder; rescore expects the folder written by ",
+            Given("replay_folder"),
+            ", so pass that folder.",
+        ),
+    ),
+    (
+        "no such run folder: r; give a folder written by `replay --out`",
+        ("no such run folder: r; give a folder written by ", Given("replay_out")),
+    ),
+    (
+        "--out o is a file, not a folder; choose a folder name.",
+        (Given("out_dir", path="o"), " is a file, not a folder; choose a folder name."),
+    ),
+    (
+        "cannot create --out folder o: Permission denied",
+        ("cannot create ", Given("out_folder", path="o"), ": Permission denied"),
+    ),
+    (
+        "cannot write to --out o (No space left on device); free some disk space or choose "
+        "another --out folder.",
+        (
+            "cannot write to ",
+            Given("out_dir", path="o"),
+            " (No space left on device); free some disk space or ",
+            Remedy("choose_out_folder"),
+            ".",
+        ),
+    ),
+    (
+        "cannot write o (Permission denied); choose a folder you can write to with --out",
+        ("cannot write o (Permission denied); ", Remedy("writable_out_folder")),
+    ),
+    (
+        "o already holds a recording (3 files); choose another --out folder or pass --force to "
+        "replace it.",
+        (
+            "o already holds a recording (3 files); ",
+            Remedy("choose_out_folder"),
+            " or ",
+            Remedy("force_replace"),
+            ".",
+        ),
+    ),
+    (
+        "folder f has no manifest.csv, so frame times are unknown: add manifest.csv (header "
+        "'file,t_s', one row per image) or pass --fps N for frames taken at a steady rate (or "
+        "--stills for unrelated photos)",
+        (
+            "folder f has no manifest.csv, so frame times are unknown: add manifest.csv (header "
+            "'file,t_s', one row per image) or ",
+            Remedy("give_fps"),
+            " for frames taken at a steady rate (or ",
+            Given("stills_option"),
+            " for unrelated photos)",
+        ),
+    ),
+    (
+        "--fps must be a positive number of frames per second, got 0",
+        (Given("fps_option"), " must be a positive number of frames per second, got 0"),
+    ),
+    (
+        "--workers must be a whole number of at least 1, got 0",
+        (Given("workers_option"), " must be a whole number of at least 1, got 0"),
+    ),
+    (
+        "cannot open camera 1: close other camera apps, check permissions, or try another "
+        "--source index",
+        (
+            "cannot open camera 1: close other camera apps, check permissions, or ",
+            Remedy("other_camera_index"),
+        ),
+    ),
+    (
+        "the camera stopped; reconnect it or try another --source",
+        ("the camera stopped; reconnect it or ", Remedy("other_camera")),
+    ),
+    (
+        "no profile was saved; use a longer video or the camera (--source 0), or calibrate "
+        "first with `posturecam calibrate`",
+        ("no profile was saved; ", Remedy("longer_video_or_camera")),
+    ),
+    (
+        "cannot open a preview window (no display); run without --preview",
+        ("cannot open a preview window (no display); ", Remedy("no_preview")),
+    ),
+    (
+        "the Dask executor needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786), or "
+        "--scheduler local to start a cluster of --workers processes here",
+        ("the Dask executor needs ", Given("scheduler_choice", local="local")),
+    ),
+    (
+        "cannot connect to the Dask scheduler at s (refused); check --scheduler, or start one",
+        (
+            "cannot connect to the Dask scheduler at s (refused); ",
+            Remedy("check_scheduler"),
+            ", or start one",
+        ),
+    ),
+    (
+        "r has no summary.json; run `posturecam replay SOURCE --out r` first, then make the "
+        "report from that folder.",
+        (
+            "r has no summary.json; ",
+            Remedy("replay_first", out="r"),
+            ", then make the report from that folder.",
+        ),
+    ),
+    (
+        "cannot write the report to d (Permission denied); choose another --html path.",
+        ("cannot write the report to d (Permission denied); ", Remedy("other_html"), "."),
+    ),
+    (
+        "The model file given with --model, m, does not exist.\n--model was not given.",
+        (
+            "The model file given with ",
+            Given("model_option"),
+            ", m, does not exist.\n",
+            Given("model_option"),
+            " was not given.",
+        ),
+    ),
+    (
+        "no profile at p; create it with `posturecam calibrate --profile p` or pass the path of "
+        "a profile file.",
+        ("no profile at p; ", Remedy("create_profile", name="p"), "."),
+    ),
+    (
+        "p holds a side-view profile. Choose another --profile name (one per setup).",
+        ("p holds a side-view profile. ", Remedy("other_profile_name"), " (one per setup)."),
+    ),
+    (
+        "p is damaged; recalibrate with `posturecam calibrate --profile NAME`.",
+        ("p is damaged; ", Remedy("recalibrate"), "."),
+    ),
+]
+
+
+@pytest.mark.parametrize(("today", "parts"), TODAY, ids=[t[:30] for t, _ in TODAY])
+def test_parts_say_todays_cli_message_word_for_word(today, parts):
+    exc = PosturecamError(*parts)
+    assert advice.render(exc) == today
+    assert not FLAG.search(str(exc)), str(exc)
+
+
+def test_every_kind_has_a_worked_example():
+    used = {p.kind for _, parts in TODAY for p in parts if isinstance(p, errors.Phrase)}
+    assert used | {"supply_model"} == set(errors.PHRASES)
+
+
+def test_the_model_remedy_says_the_model_modules_text():
+    from posturecam.frames import model
+
+    words = Remedy("supply_model", env=model.ENV_MODEL, cache=model.cache_dir())
+    if hasattr(model, "remedy"):  # until model.py carries the remedy as data
+        assert words.phrase(advice.CLI_PHRASES) == model.remedy()
+
+
 def test_unknown_kinds_and_missing_values_are_refused():
-    with pytest.raises(ValueError, match="unknown remedy kind"):
+    with pytest.raises(ValueError, match="unknown Remedy kind"):
         Remedy("reboot")
+    with pytest.raises(ValueError, match="unknown Given kind"):
+        Given("recalibrate")
     with pytest.raises(ValueError, match="needs"):
         Remedy("create_profile")
 
