@@ -10,12 +10,10 @@ from itertools import cycle, islice, pairwise
 
 import pytest
 
+from posturecam.core.catalog_format import KNOWN_ISSUES, KNOWN_TARGETS, POSITIONS, validate
 from posturecam.core.judge import DEFAULT_RULES
 from posturecam.core.stretches import (
     GENERAL_TARGETS,
-    KNOWN_ISSUES,
-    KNOWN_TARGETS,
-    POSITIONS,
     Catalog,
     Dose,
     RedFlagPolicy,
@@ -25,7 +23,6 @@ from posturecam.core.stretches import (
     list_text,
     load_catalog,
     red_flag_notice,
-    validate,
 )
 from posturecam.errors import PosturecamError
 
