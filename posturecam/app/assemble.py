@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,11 +16,11 @@ from posturecam import profiles
 from posturecam.app.lock import LockAwareWatcher
 from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
-from posturecam.live.control import ControlWatcher, pause, resume, snooze
-from posturecam.live.feedback import FeedbackWatcher
-from posturecam.live.launch import monitor_options, today_slouched_s
-from posturecam.live.monitor import ControlCommands, Listener, Monitor, StatusLine
+from posturecam.live.control import ControlWatcher
+from posturecam.live.launch import build_monitor
+from posturecam.live.monitor import Devices, Monitor, Sinks
 from posturecam.live.notify import NotificationHub, make_notifier
+from posturecam.live.presenter import Listener, StatusLine
 from posturecam.live.sessionlog import SessionLog
 from posturecam.settings import Settings
 
@@ -67,23 +66,19 @@ def live_monitor(
         raise
     try:
         with SessionLog.open() as log:
-            yield Monitor(
-                cap,
-                estimator,
-                profile,
-                lambda p: profiles.save(p, target, overwrite_other_view=True),
-                options=monitor_options(cfg),
-                log=log,
-                notifier=notifier or make_notifier(m.notify, stream),
-                control=watcher,
-                status=StatusLine(stream, tty=False),
-                source_name=str(m.source),
-                model_variant=model_variant,
-                slouched_before_s=today_slouched_s(log, time.time()),
-                commands=ControlCommands(pause, resume, snooze),
-                feedback=FeedbackWatcher(),
-                profile_path=target,
+            sinks = Sinks(
+                log,
+                notifier or make_notifier(m.notify, stream),
+                StatusLine(stream, tty=False),
                 listener=listener,
+            )
+            yield build_monitor(
+                cfg,
+                Devices(cap, estimator),
+                sinks,
+                profile,
+                watcher=watcher,
+                model_variant=model_variant,
             )
     finally:
         estimator.close()

@@ -25,7 +25,7 @@ from posturecam.app import logdata
 from posturecam.app.charts import DayBars, TimelineView
 from posturecam.core.stretches import format_stretch, load_catalog
 from posturecam.errors import PosturecamError
-from posturecam.live.sessionlog import format_duration
+from posturecam.text import format_duration
 
 REFRESH_MS = 60_000
 

@@ -17,7 +17,8 @@ from typing import Any
 from PySide6.QtCore import QThread, Signal
 
 from posturecam.errors import PosturecamError
-from posturecam.live.monitor import Listener, Monitor
+from posturecam.live.monitor import Monitor
+from posturecam.live.presenter import Listener
 
 StartMonitor = Callable[[Listener], AbstractContextManager[Monitor]]
 

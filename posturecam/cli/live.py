@@ -183,7 +183,8 @@ def _control_command(action: str, args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from posturecam.live.sessionlog import SessionLog, format_history
+    from posturecam.live.history import format_history
+    from posturecam.live.sessionlog import SessionLog
 
     with SessionLog.open() as log:
         days = log.history(days=args.days)

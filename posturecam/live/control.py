@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from posturecam.errors import PosturecamError
+from posturecam.live.states import PAUSED, SNOOZED
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
 FILE_NAME = "control.json"
 LOCK_NAME = "monitor.lock"
 MAX_DURATION_S = 24 * 3600.0
-PAUSED, SNOOZED = "paused", "snoozed"
 
 
 class ControlError(PosturecamError):

@@ -22,9 +22,20 @@ from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live import control
 from posturecam.live.feedback import FeedbackWatcher
 from posturecam.live.gating import GateSettings
-from posturecam.live.monitor import ControlCommands, Monitor, MonitorOptions, StatusLine
+from posturecam.live.monitor import (
+    ControlCommands,
+    Devices,
+    Monitor,
+    MonitorOptions,
+    ProfileSlot,
+    Requests,
+    SessionInfo,
+    Sinks,
+)
 from posturecam.live.notify import make_notifier
+from posturecam.live.presenter import StatusLine
 from posturecam.live.sessionlog import SessionLog
+from posturecam.profiles import Profile
 from posturecam.settings import Settings
 
 
@@ -71,6 +82,34 @@ def monitor_options(cfg: Settings) -> MonitorOptions:
     )
 
 
+def build_monitor(
+    cfg: Settings,
+    devices: Devices,
+    sinks: Sinks,
+    profile: Profile | None,
+    *,
+    watcher: Any = None,
+    model_variant: str = "",
+) -> Monitor:
+    """The Monitor `posturecam monitor` and the app run: ``cfg.monitor``'s profile and source,
+    pause/snooze/resume and feedback through their files, today's slouched time from the log."""
+    m = cfg.monitor
+    target = profiles.profile_path(m.profile)
+    before = today_slouched_s(sinks.log, time.time()) if sinks.log is not None else 0.0
+    return Monitor(
+        devices,
+        ProfileSlot(profile, lambda p: profiles.save(p, target, overwrite_other_view=True), target),
+        monitor_options(cfg),
+        sinks,
+        Requests(
+            watcher if watcher is not None else control.ControlWatcher(),
+            ControlCommands(control.pause, control.resume, control.snooze),
+            FeedbackWatcher(),
+        ),
+        SessionInfo(str(m.source), model_variant, before),
+    )
+
+
 def run_monitor(
     cfg: Settings,
     make_estimator: Callable[[str], PoseEstimator],
@@ -93,29 +132,15 @@ def run_monitor(
             file=stream,
             flush=True,
         )
-    options = monitor_options(cfg)
     with control.monitor_lock():
         cap = capture or open_live(m.source)
         estimator = make_estimator(VIDEO)
         try:
             with SessionLog.open() as log:
-                monitor = Monitor(
-                    cap,
-                    estimator,
-                    profile,
-                    lambda p: profiles.save(p, target, overwrite_other_view=True),
-                    options=options,
-                    log=log,
-                    notifier=make_notifier(m.notify, stream),
-                    control=control.ControlWatcher(),
-                    preview=preview,
-                    status=StatusLine(stream),
-                    source_name=str(m.source),
-                    model_variant=model_variant,
-                    slouched_before_s=today_slouched_s(log, time.time()),
-                    commands=ControlCommands(control.pause, control.resume, control.snooze),
-                    feedback=FeedbackWatcher(),
-                    profile_path=target,
+                notifier = make_notifier(m.notify, stream)
+                sinks = Sinks(log, notifier, StatusLine(stream), preview)
+                monitor = build_monitor(
+                    cfg, Devices(cap, estimator), sinks, profile, model_variant=model_variant
                 )
                 with stop_on_signals(monitor.stop):
                     summary = monitor.run()
@@ -123,7 +148,7 @@ def run_monitor(
             estimator.close()
             cap.close()
     if profile is None and monitor.profile is None:
-        _calibration_unfinished(summary, m.source, options.calibration_s)
+        _calibration_unfinished(summary, m.source, monitor.options.calibration_s)
     return summary
 
 

@@ -14,8 +14,9 @@ import cv2
 import numpy as np
 
 from posturecam.core.geometry import MIN_VISIBILITY, SIDE, near_side
+from posturecam.core.temporal import ALERT, DRIFTING, SLOUCHING, UPRIGHT
 from posturecam.core.types import LM, LandmarkBatch, Landmarks
-from posturecam.live.sessionlog import format_duration
+from posturecam.text import format_duration
 
 # BGR colours.
 GREEN = (60, 200, 60)
@@ -28,10 +29,10 @@ PANEL = (32, 32, 32)
 PANEL_ALPHA = 0.6  # opacity of the panel's dark background
 
 STATE_COLOURS: dict[str, tuple[int, int, int]] = {
-    "upright": GREEN,
-    "drifting": AMBER,
-    "slouching": RED,
-    "alert": RED,
+    UPRIGHT: GREEN,
+    DRIFTING: AMBER,
+    SLOUCHING: RED,
+    ALERT: RED,
 }
 
 # Lines drawn in each view, as pairs of landmarks.

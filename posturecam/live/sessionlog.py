@@ -1,5 +1,7 @@
 """The session log: one SQLite file recording what the live monitor saw, second by second.
 
+Storage only: `posturecam history` phrases what it reads (posturecam.live.history).
+
 Why SQLite in WAL mode: the monitor commits a row every second for hours, `posturecam history`
 reads from another process at the same time, and a ``kill -9`` (or a power cut) must lose at most
 the row being written. WAL with ``synchronous=NORMAL`` makes a commit an append to the -wal file
@@ -25,7 +27,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from posturecam.core.temporal import UPRIGHT
 from posturecam.errors import PosturecamError
+from posturecam.live.states import JUDGED, NOT_MONITORED, SLOUCHED, STATES
 
 # 2: samples.carried (the monitor reused the last landmarks: change gating). A
 # version-1 log is upgraded in place when opened; its old rows say NULL (unknown).
@@ -34,13 +38,6 @@ FILE_NAME = "sessions.sqlite3"
 BUSY_TIMEOUT_MS = 5000
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
-# The states the monitor writes in samples, and how the totals group them.
-UPRIGHT, DRIFTING, SLOUCHING, ALERT = "upright", "drifting", "slouching", "alert"
-AWAY, UNDECIDED, PAUSED, SNOOZED, NO_CAMERA = "away", "undecided", "paused", "snoozed", "no_camera"
-STATES = (UPRIGHT, DRIFTING, SLOUCHING, ALERT, AWAY, UNDECIDED, PAUSED, SNOOZED, NO_CAMERA)
-NOT_MONITORED = (PAUSED, SNOOZED, NO_CAMERA)
-JUDGED = (UPRIGHT, DRIFTING, SLOUCHING, ALERT)
-SLOUCHED = (SLOUCHING, ALERT)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -127,7 +124,8 @@ class DaySummary:
     sessions: int
 
 
-def _share(upright_s: float, judged_s: float) -> float | None:
+def upright_share(upright_s: float, judged_s: float) -> float | None:
+    """upright_s / judged_s; None when nothing was judged."""
     return upright_s / judged_s if judged_s > 0 else None
 
 
@@ -392,7 +390,7 @@ class SessionLog:
             monitored_s=monitored,
             judged_s=judged,
             upright_s=upright,
-            share_upright=_share(upright, judged),
+            share_upright=upright_share(upright, judged),
             slouched_s=slouched,
             alerts=alerts,
             sessions=sessions,
@@ -477,73 +475,4 @@ def _open_error(path: Path, exc: sqlite3.Error) -> SessionLogError:
     return SessionLogError(
         f"cannot open the session log {path} ({text}); check that its folder is writable, "
         "or set POSTURECAM_HOME to a folder that is."
-    )
-
-
-# ---------------------------------------------------------------------- formatting
-
-
-def format_duration(seconds: float) -> str:
-    """``2h05m``, ``12m``, ``40s``: minutes are what a person reads a day in."""
-    seconds = max(0.0, seconds)
-    if round(seconds) < 60:
-        return f"{round(seconds)}s"
-    minutes = round(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
-
-
-def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{100 * share:.0f}%"
-
-
-def format_history(days: list[DaySummary]) -> str:
-    """A small aligned table, today first, then a total line over all the days given.
-
-    A session that runs past midnight counts once on each day it ran, in the total too.
-    """
-    header = ("day", "monitored", "upright", "slouched", "alerts", "sessions")
-    rows = []
-    for i, d in enumerate(days):
-        label = "today" if i == 0 else f"{d.date:%a %d %b}"
-        rows.append(
-            _row(label, d.monitored_s, d.upright_s, d.judged_s, d.slouched_s, d.alerts, d.sessions)
-        )
-    total = _row(
-        f"{len(days)} days",
-        sum(d.monitored_s for d in days),
-        sum(d.upright_s for d in days),
-        sum(d.judged_s for d in days),
-        sum(d.slouched_s for d in days),
-        sum(d.alerts for d in days),
-        sum(d.sessions for d in days),
-    )
-    table = [header, *rows, total]
-    widths = [max(len(r[c]) for r in table) for c in range(len(header))]
-
-    def line(r: tuple[str, ...]) -> str:
-        return "  ".join(
-            r[c].ljust(widths[c]) if c == 0 else r[c].rjust(widths[c]) for c in range(len(r))
-        ).rstrip()
-
-    rule = "-" * len(line(header))
-    return "\n".join([line(header), *(line(r) for r in table[1:-1]), rule, line(total)])
-
-
-def _row(
-    label: str,
-    monitored: float,
-    upright: float,
-    judged: float,
-    slouched: float,
-    alerts: int,
-    sessions: int,
-) -> tuple[str, ...]:
-    return (
-        label,
-        format_duration(monitored),
-        _percent(_share(upright, judged)),
-        format_duration(slouched),
-        str(alerts),
-        str(sessions),
     )

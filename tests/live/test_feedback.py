@@ -16,7 +16,16 @@ from posturecam.core.judge import MAX_EXAMPLES, limits
 from posturecam.frames.engine import run_pose
 from posturecam.live import feedback as fb
 from posturecam.live.calibration import calibrate
-from posturecam.live.monitor import Monitor, MonitorOptions, StatusLine
+from posturecam.live.monitor import (
+    Devices,
+    Monitor,
+    MonitorOptions,
+    ProfileSlot,
+    Requests,
+    SessionInfo,
+    Sinks,
+)
+from posturecam.live.presenter import StatusLine
 
 
 @pytest.fixture
@@ -88,7 +97,7 @@ def test_watcher_yields_each_new_request_once_and_skips_expired(tmp_path):
 
 def judged(profile, spans, start=0.0, pose=posture):
     """Judged frames with real metrics: ("up", 20), ("down", 60) at 2 frames/s."""
-    from posturecam.live.monitor import judge_frame
+    from posturecam.live.scoring import judge_frame
 
     out = []
     for frame in frames(*spans, start=start):
@@ -180,16 +189,12 @@ def make_monitor(script, profile, feedback, save, profile_path=None, pose=postur
         clock[0] += seconds
 
     monitor = Monitor(
-        FakeCapture(script, clock),
-        FakePose(pose),
-        profile,
-        save,
-        options=MonitorOptions(),
-        status=StatusLine(out, tty=False),
-        wall=lambda: clock[0],
-        wait=wait,
-        feedback=feedback,
-        profile_path=profile_path,
+        Devices(FakeCapture(script, clock), FakePose(pose)),
+        ProfileSlot(profile, save, profile_path),
+        MonitorOptions(),
+        Sinks(status=StatusLine(out, tty=False)),
+        Requests(feedback=feedback),
+        SessionInfo(wall=lambda: clock[0], wait=wait),
     )
     return monitor, out
 
@@ -206,7 +211,7 @@ def test_monitor_applies_not_slouching_saves_acks_and_undoes(profile, tmp_path):
     feedback = FakeFeedback({170: "not-slouching", 175: "undo", 178: "undo"})
     monitor, out = make_monitor(frames(("up", 20), ("down", 70)), profile, feedback, save, path)
     monitor.run()
-    assert monitor.episode is not None and 19.0 <= monitor.episode.start_s <= 21.0
+    assert monitor.recent.episode is not None and 19.0 <= monitor.recent.episode.start_s <= 21.0
     (a1, ok1, m1), (a2, ok2, m2), (a3, ok3, m3) = feedback.answers
     assert a1 == "not-slouching" and ok1 and "moved by your feedback" in m1
     assert saved[0].examples["not_slouch"] and threshold(saved[0]) > threshold(profile)
@@ -215,7 +220,7 @@ def test_monitor_applies_not_slouching_saves_acks_and_undoes(profile, tmp_path):
     assert a3 == "undo" and ok3 and "nothing to undo" in m3
     assert "not_slouch" not in profiles.load(path).examples
     assert f"feedback: {m1}" in out.getvalue()
-    assert all(f.t_s >= 90 - fb.HISTORY_S for f in monitor.recent)
+    assert all(f.t_s >= 90 - fb.HISTORY_S for f in monitor.recent.frames)
 
 
 def test_undo_after_a_restart_uses_the_backup_file(profile, tmp_path):
@@ -278,15 +283,16 @@ def test_nothing_judged_yet_is_acked_as_no_change(profile):
 
 def test_carried_over_frames_are_not_remembered(profile):
     from posturecam.core.temporal import Step
-    from posturecam.live.monitor import FrameVerdict
+    from posturecam.live.keeper import RecentFrames
+    from posturecam.live.scoring import FrameVerdict
 
-    monitor, _ = make_monitor([], profile, None, lambda p: None)
+    recent = RecentFrames()
     step = Step("upright", 0.0, 0.0, ())
     metrics = {"head_height": 1.0}
-    monitor._remember(1.0, FrameVerdict(True, 0.1, 90, (), "front", metrics, True), step)
-    monitor._remember(2.0, FrameVerdict(True, 0.1, 90, (), "front", metrics), step)
-    assert [f.t_s for f in monitor.recent] == [2.0]
-    assert not math.isnan(monitor.recent[0].metrics["head_height"])
+    recent.remember(1.0, FrameVerdict(True, 0.1, 90, (), "front", metrics, True), step)
+    recent.remember(2.0, FrameVerdict(True, 0.1, 90, (), "front", metrics), step)
+    assert [f.t_s for f in recent.frames] == [2.0]
+    assert not math.isnan(recent.frames[0].metrics["head_height"])
 
 
 # ---------------------------------------------------------------------- the command line

@@ -29,7 +29,7 @@ from posturecam.core.temporal import PostureTimeline, TemporalSettings
 from posturecam.core.types import Frame, LandmarkBatch, Landmarks
 from posturecam.frames.engine import LandmarkLog, measure
 from posturecam.live.calibration import calibrate
-from posturecam.live.monitor import judge_frame
+from posturecam.live.scoring import judge_frame
 from posturecam.profiles import Profile
 from posturecam.research.replay import ReplayOptions, analyse
 

@@ -19,11 +19,16 @@ from posturecam.live.control import Control
 from posturecam.live.gating import GateSettings
 from posturecam.live.monitor import (
     ControlCommands,
+    Devices,
     Monitor,
     MonitorOptions,
-    StatusLine,
-    judge_frame,
+    ProfileSlot,
+    Requests,
+    SessionInfo,
+    Sinks,
 )
+from posturecam.live.presenter import StatusLine
+from posturecam.live.scoring import judge_frame
 from posturecam.live.sessionlog import SessionLog
 
 IMG = np.zeros((480, 640, 3), np.uint8)
@@ -140,18 +145,12 @@ def make_monitor(script, profile, *, log=None, watcher=None, preview=None, comma
         clock[0] += seconds
 
     monitor = Monitor(
-        capture,
-        FakePose(posture),
-        profile,
-        (saved.append if saved is not None else lambda p: None),
-        options=options or MonitorOptions(),
-        log=log,
-        control=watcher,
-        preview=preview,
-        status=StatusLine(out, tty=False),
-        wall=lambda: clock[0],
-        commands=commands,
-        wait=wait,
+        Devices(capture, FakePose(posture)),
+        ProfileSlot(profile, saved.append if saved is not None else lambda p: None),
+        options or MonitorOptions(),
+        Sinks(log=log, status=StatusLine(out, tty=False), preview=preview),
+        Requests(control=watcher, commands=commands),
+        SessionInfo(wall=lambda: clock[0], wait=wait),
     )
     return monitor, capture, out, waits
 

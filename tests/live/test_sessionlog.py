@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from posturecam.errors import PosturecamError
+from posturecam.live.history import format_history
 from posturecam.live.sessionlog import (
     _SCHEMA,
     SCHEMA_VERSION,
@@ -24,9 +25,8 @@ from posturecam.live.sessionlog import (
     SessionLog,
     SessionLogError,
     default_path,
-    format_duration,
-    format_history,
 )
+from posturecam.text import format_duration
 
 ROOT = Path(__file__).resolve().parents[2]
 POSIX_ONLY = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

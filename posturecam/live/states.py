@@ -1,0 +1,14 @@
+"""The live monitor's state names: the timeline's own (core.temporal), the three the monitor
+adds while it does not watch, and the groups its time is counted in."""
+
+from __future__ import annotations
+
+from posturecam.core.temporal import ALERT, DRIFTING, SLOUCHING, UPRIGHT
+from posturecam.core.temporal import STATES as POSTURE_STATES
+
+PAUSED, SNOOZED, NO_CAMERA = "paused", "snoozed", "no_camera"
+# Every state a session-log sample may have: the timeline's, then the monitor's.
+STATES = (*POSTURE_STATES, PAUSED, SNOOZED, NO_CAMERA)
+NOT_MONITORED = (PAUSED, SNOOZED, NO_CAMERA)
+JUDGED = (UPRIGHT, DRIFTING, SLOUCHING, ALERT)
+SLOUCHED = (SLOUCHING, ALERT)
