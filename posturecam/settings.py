@@ -30,12 +30,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from posturecam.core.adapt import AdaptSettings
 from posturecam.core.judge import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import SettingsError
+from posturecam.paths import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,7 +42,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 ENV_CONFIG = "POSTURECAM_CONFIG"
-ENV_HOME = "POSTURECAM_HOME"
 CONFIG_NAME = "config.toml"
 MAX_SNOOZE_MINUTES = 24 * 60.0  # as `posturecam snooze` allows
 TABLES = ("judge", "temporal", "baseline", "monitor", "app")
@@ -304,10 +302,7 @@ def config_path() -> Path:
     explicit = os.environ.get(ENV_CONFIG)
     if explicit:
         return Path(explicit).expanduser()
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser() / CONFIG_NAME
-    return Path(platformdirs.user_config_dir("posturecam")) / CONFIG_NAME
+    return config_dir() / CONFIG_NAME
 
 
 def load_user(path: Path | None = None) -> tuple[Settings, Path, bool]:

@@ -150,7 +150,7 @@ def test_config_path_uses_the_platform_config_dir(tmp_path, monkeypatch):
         seen.append(app)
         return str(tmp_path / "platform")
 
-    monkeypatch.setattr(settings.platformdirs, "user_config_dir", fake_config_dir)
+    monkeypatch.setattr("platformdirs.user_config_dir", fake_config_dir)
     assert settings.config_path() == tmp_path / "platform" / "config.toml"
     assert seen == ["posturecam"]
 
