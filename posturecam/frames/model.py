@@ -15,38 +15,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import os
 import shutil
 import sys
 import tempfile
-import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-import platformdirs
 from tqdm import tqdm
 
 from posturecam.errors import ModelError
-
-__all__ = [
-    "DEFAULT_VARIANT",
-    "ORIGINS",
-    "VARIANTS",
-    "ModelVariant",
-    "ResolvedModel",
-    "cache_dir",
-    "describe",
-    "fetch",
-    "import_model",
-    "remedy",
-    "resolve",
-    "verify",
-]
+from posturecam.paths import cache_root
 
 _URL = (
     "https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
@@ -59,7 +42,6 @@ _ZIP_PROBE = 1024
 _BUNDLE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
 ENV_MODEL = "POSTURECAM_MODEL"
-ENV_HOME = "POSTURECAM_HOME"
 
 
 @dataclass(frozen=True)
@@ -110,25 +92,17 @@ class ResolvedModel:
     origin: str  # one of ORIGINS
 
 
-class _Response(Protocol):
-    """The part of an HTTP response ``fetch`` uses, so tests can fake it."""
-
-    def read(self, n: int = -1, /) -> bytes: ...
-
-
-Opener = Callable[[str], _Response]
+# pooch's downloader protocol: ``downloader(url, output_file, pooch)`` writes the bytes of
+# ``url`` to ``output_file`` (here always a file object); tests pass a fake transport.
+Downloader = Callable[[str, Any, Any], object]
 
 
 # --------------------------------------------------------------------------- paths and messages
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """Folder for cached models; ``$POSTURECAM_HOME/models`` lets tests and CI isolate it."""
-    env = os.environ if environ is None else environ
-    home = env.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser() / "models"
-    return Path(platformdirs.user_cache_dir("posturecam")) / "models"
+    """Folder for cached models: ``<cache root>/models``; ``$POSTURECAM_HOME`` isolates it."""
+    return cache_root(environ) / "models"
 
 
 def remedy(environ: Mapping[str, str] | None = None) -> str:
@@ -249,7 +223,7 @@ def resolve(
     environ: Mapping[str, str] | None = None,
     progress: bool = True,
     *,
-    opener: Opener | None = None,
+    transport: Downloader | None = None,
 ) -> ResolvedModel:
     """Pick the model to use: --model, then $POSTURECAM_MODEL, then the cache, then a download.
 
@@ -287,7 +261,7 @@ def resolve(
 
     if download:
         try:
-            path = fetch(wanted.name, progress=progress, opener=opener, environ=env)
+            path = fetch(wanted.name, progress=progress, transport=transport, environ=env)
         except ModelError as exc:
             if not cache_problem:
                 raise
@@ -313,16 +287,6 @@ def _ensure_cache(environ: Mapping[str, str] | None) -> Path:
     return d
 
 
-def _temp_in(d: Path, v: ModelVariant) -> tuple[IO[bytes], Path]:
-    """A temp file beside the destination, so os.replace is an atomic same-filesystem rename."""
-    fd, name = tempfile.mkstemp(prefix=f".{v.filename}.", suffix=".part", dir=d)
-    return os.fdopen(fd, "wb"), Path(name)
-
-
-def _default_opener(url: str) -> _Response:
-    return urllib.request.urlopen(url, timeout=_TIMEOUT_S)
-
-
 def _require_https(url: str, what: str, environ: Mapping[str, str] | None) -> None:
     if urlsplit(url).scheme.lower() != "https":
         raise _error(
@@ -330,108 +294,130 @@ def _require_https(url: str, what: str, environ: Mapping[str, str] | None) -> No
         )
 
 
-def _content_length(resp: object) -> int | None:
-    headers = getattr(resp, "headers", None)
-    if headers is None:
-        return None
-    value = headers.get("Content-Length")
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+def _failed(v: ModelVariant, why: str, environ: Mapping[str, str] | None) -> ModelError:
+    return _error(f"Download of the {v.name!r} pose model from {v.url} failed: {why}.", environ)
+
+
+class _Capped:
+    """The download's file, refusing more bytes than the bundle has and hashing what it keeps."""
+
+    def __init__(self, fh: IO[bytes], v: ModelVariant, environ: Mapping[str, str] | None) -> None:
+        self.fh, self.v, self.environ = fh, v, environ
+        self.got = 0
+        self.sha = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> int:
+        self.got += len(chunk)
+        if self.got > self.v.size:  # never fill the disk with an unexpected response
+            raise self.wrong_size()
+        self.sha.update(chunk)
+        return self.fh.write(chunk)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+    def wrong_size(self) -> ModelError:
+        more = "more than " if self.got > self.v.size else ""
+        return _failed(
+            self.v,
+            f"got {more}{min(self.got, self.v.size):,} bytes, expected {self.v.size:,} "
+            "(truncated or wrong file)",
+            self.environ,
+        )
+
+
+def _checked(
+    transport: Downloader, v: ModelVariant, environ: Mapping[str, str] | None
+) -> Downloader:
+    """pooch's downloader, with our size and SHA-256 checks (and words) around ``transport``."""
+
+    def download(url: str, output_file: str, pooch: object) -> None:
+        with open(output_file, "wb") as fh:
+            capped = _Capped(fh, v, environ)
+            transport(url, capped, pooch)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if capped.got != v.size:
+            raise capped.wrong_size()
+        digest = capped.sha.hexdigest()
+        if digest != v.sha256:
+            why = f"SHA-256 {digest} is not the official {v.sha256} (corrupt or tampered)"
+            raise _failed(v, why, environ)
+
+    return download
+
+
+def _https_transport(
+    v: ModelVariant, bar: tqdm | None, environ: Mapping[str, str] | None
+) -> Downloader:
+    """pooch's HTTP downloader: a timeout, HTTPS at every redirect, the announced size checked."""
+    import pooch  # only a download needs pooch and requests
+
+    def check(response: object, *_args: object, **_kwargs: object) -> None:
+        _check_response(response, v, environ)
+
+    return pooch.HTTPDownloader(
+        progressbar=bar if bar is not None else False,
+        chunk_size=_CHUNK,
+        timeout=_TIMEOUT_S,
+        hooks={"response": check},
+    )
+
+
+def _check_response(response: object, v: ModelVariant, environ: Mapping[str, str] | None) -> None:
+    """Refuse a response reached over plain HTTP, or one announcing another size than ours."""
+    url = str(getattr(response, "url", "") or v.url)
+    _require_https(url, "redirected to", environ)
+    if getattr(response, "is_redirect", False):
+        return
+    announced = (getattr(response, "headers", None) or {}).get("Content-Length")
+    if announced is not None and str(announced).isdigit() and int(announced) != v.size:
+        raise _failed(
+            v, f"the server announced {int(announced):,} bytes, expected {v.size:,}", environ
+        )
 
 
 def fetch(
     variant: str = DEFAULT_VARIANT,
     progress: bool = True,
-    opener: Opener | None = None,
+    transport: Downloader | None = None,
     *,
     environ: Mapping[str, str] | None = None,
 ) -> Path:
-    """Download an official bundle into the cache; return its path.
+    """Make sure the cache holds an official bundle, downloading it if need be; return its path.
 
-    Always downloads (this is what ``posturecam model fetch`` asked for).  Bytes go
-    to a temp file in the cache folder and are size- and SHA-256-checked before an
-    atomic ``os.replace``; on any failure the temp file is removed and an existing
-    cached file is never touched.
+    pooch downloads to a temp file in the cache folder, and moves it in place
+    only after our size and SHA-256 checks pass; on any failure the temp file
+    is removed and a file already cached is never touched. A cached file that
+    already verifies is kept. ``transport`` (pooch's downloader protocol)
+    replaces the HTTPS download, for tests.
     """
     v = _get_variant(variant, environ)
     _require_https(v.url, "configured URL", environ)
     d = _ensure_cache(environ)
-    dest = d / v.filename
-    open_url = opener if opener is not None else _default_opener
+    import pooch
+    import requests
 
-    f, tmp = _temp_in(d, v)
+    bar = tqdm(
+        total=v.size,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=v.filename,
+        file=sys.stderr,
+        disable=not progress or not sys.stderr.isatty(),
+        leave=False,
+    )
     try:
-        with f:
-            resp = open_url(v.url)
-            try:
-                final_url = getattr(resp, "geturl", lambda: None)() or v.url
-                _require_https(final_url, "redirected to", environ)
-                announced = _content_length(resp)
-                if announced is not None and announced != v.size:
-                    raise _error(
-                        f"Download of the {v.name!r} pose model from {v.url} failed: the server "
-                        f"announced {announced:,} bytes, expected {v.size:,}.",
-                        environ,
-                    )
-                h = hashlib.sha256()
-                got = 0
-                with tqdm(
-                    total=v.size,
-                    unit="B",
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    desc=v.filename,
-                    file=sys.stderr,
-                    disable=not progress or not sys.stderr.isatty(),
-                    leave=False,
-                ) as bar:
-                    while chunk := resp.read(_CHUNK):
-                        got += len(chunk)
-                        if got > v.size:
-                            break  # never fill the disk with an unexpected response
-                        h.update(chunk)
-                        f.write(chunk)
-                        bar.update(len(chunk))
-            finally:
-                close = getattr(resp, "close", None)
-                if callable(close):
-                    close()
-            if got != v.size:
-                raise _error(
-                    f"Download of the {v.name!r} pose model from {v.url} failed: got "
-                    f"{'more than ' if got > v.size else ''}{min(got, v.size):,} bytes, "
-                    f"expected {v.size:,} (truncated or wrong file).",
-                    environ,
-                )
-            digest = h.hexdigest()
-            if digest != v.sha256:
-                raise _error(
-                    f"Download of the {v.name!r} pose model from {v.url} failed: SHA-256 "
-                    f"{digest} is not the official {v.sha256} (corrupt or tampered).",
-                    environ,
-                )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except ModelError:
-        _discard(tmp)
-        raise
-    except (OSError, http.client.HTTPException) as exc:  # URLError and timeouts are OSError
-        _discard(tmp)
-        raise _error(
-            f"Download of the {v.name!r} pose model from {v.url} failed: {exc}.", environ
-        ) from exc
-    except BaseException:  # e.g. Ctrl-C: still never leave a half-written temp file
-        _discard(tmp)
-        raise
-    return dest
-
-
-def _discard(tmp: Path) -> None:
-    with contextlib.suppress(OSError):
-        tmp.unlink()
+        with bar:
+            shown = None if bar.disable else bar
+            down = _checked(transport or _https_transport(v, shown, environ), v, environ)
+            got = pooch.retrieve(
+                v.url, f"sha256:{v.sha256}", fname=v.filename, path=d, downloader=down
+            )
+    except (OSError, ValueError, requests.RequestException) as exc:
+        raise _failed(v, str(exc), environ) from exc
+    return Path(got)
 
 
 def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) -> Path:
@@ -447,9 +433,11 @@ def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) 
     with contextlib.suppress(OSError):
         if dest.exists() and os.path.samefile(src, dest):
             return dest
-    f, tmp = _temp_in(d, v)
+    # A temp file beside the destination, so os.replace is an atomic same-filesystem rename.
+    fd, name = tempfile.mkstemp(prefix=f".{v.filename}.", suffix=".part", dir=d)
+    tmp = Path(name)
     try:
-        with f, src.open("rb") as s:
+        with os.fdopen(fd, "wb") as f, src.open("rb") as s:
             shutil.copyfileobj(s, f, _CHUNK)
             f.flush()
             os.fsync(f.fileno())
@@ -457,13 +445,9 @@ def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) 
         if _sha256_file(tmp) != v.sha256:
             raise _error(f"Copying {src} into the cache produced a corrupt file.", environ)
         os.replace(tmp, dest)
-    except ModelError:
-        _discard(tmp)
-        raise
     except OSError as exc:
-        _discard(tmp)
         raise _error(f"Cannot copy {src} into the model cache {d}: {exc}.", environ) from exc
-    except BaseException:
-        _discard(tmp)
-        raise
+    finally:
+        with contextlib.suppress(OSError):  # gone already once it replaced the old file
+            tmp.unlink()
     return dest

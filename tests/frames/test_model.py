@@ -1,23 +1,24 @@
 """Model provisioning: resolution order, verification errors, safe downloads and imports.
 
-No test touches the network: downloads go through a fake opener, and
-``urllib.request.urlopen`` is replaced by a function that fails the test.
+No test touches the network: downloads go through a fake transport (pooch's
+downloader protocol, the seam ``fetch`` offers), or through pooch's own HTTP
+downloader over a fake ``requests.get``; every other request fails the test.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
-import urllib.error
-import urllib.request
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
 import pytest
+import requests
 
 from posturecam.errors import ModelError
 from posturecam.frames import model
@@ -31,63 +32,66 @@ NEEDS_REAL = pytest.mark.skipif(
 )
 
 
-class FakeResponse:
-    """Just enough of an HTTP response for fetch(): read(n), headers, geturl(), close()."""
-
-    def __init__(
-        self,
-        data: bytes,
-        *,
-        url: str | None = None,
-        headers: dict[str, str] | None = None,
-        fail_after: int | None = None,
-        on_read=None,
-    ) -> None:
-        self._buf = io.BytesIO(data)
-        self._url = url
-        self.headers = headers or {}
-        self._fail_after = fail_after
-        self._on_read = on_read
-        self.closed = False
-
-    def read(self, n: int = -1) -> bytes:
-        if self._on_read is not None:
-            self._on_read()
-        if self._fail_after is not None and self._buf.tell() >= self._fail_after:
-            raise ConnectionResetError("connection reset by peer")
-        if self._fail_after is not None:
-            n = min(n, self._fail_after - self._buf.tell()) if n >= 0 else self._fail_after
-        return self._buf.read(n)
-
-    def geturl(self) -> str | None:
-        return self._url
-
-    def close(self) -> None:
-        self.closed = True
+CHUNK = 1 << 20
 
 
-def serving(data: bytes, **kwargs):
-    """An opener that records the URLs asked for and serves ``data``."""
+def serving(data: bytes, *, fail_after: int | None = None, on_write=None):
+    """A transport that records the URLs asked for and writes ``data`` in 1 MiB chunks."""
     calls: list[str] = []
-    final_url = kwargs.pop("url", None)
 
-    def opener(url: str) -> FakeResponse:
+    def transport(url: str, output_file, _pooch) -> None:
         calls.append(url)
-        return FakeResponse(data, url=final_url or url, **kwargs)
+        for start in range(0, len(data), CHUNK):
+            if fail_after is not None and start >= fail_after:
+                raise requests.ConnectionError("connection reset by peer")
+            if on_write is not None:
+                on_write()
+            output_file.write(data[start : start + CHUNK])
 
-    opener.calls = calls  # type: ignore[attr-defined]
-    return opener
+    transport.calls = calls  # type: ignore[attr-defined]
+    return transport
 
 
 def failing(exc: BaseException):
-    def opener(url: str):
+    def transport(url: str, output_file, _pooch) -> None:
         raise exc
 
-    return opener
+    return transport
 
 
-def no_network(url: str):
+def no_network(url: str, *_args, **_kwargs):
     raise AssertionError(f"test tried to download {url}")
+
+
+class FakeHTTPResponse:
+    """Just enough of a ``requests`` response for pooch's HTTPDownloader."""
+
+    def __init__(self, data: bytes, url: str, headers: dict[str, str] | None = None) -> None:
+        self.data, self.url = data, url
+        self.headers = headers if headers is not None else {"Content-Length": str(len(data))}
+        self.is_redirect = False
+
+    def raise_for_status(self) -> None:
+        return None
+
+    def iter_content(self, chunk_size: int):
+        for start in range(0, len(self.data), chunk_size):
+            yield self.data[start : start + chunk_size]
+
+
+def http_serving(monkeypatch, data: bytes, *, final_url: str | None = None, headers=None):
+    """Replace ``requests.get`` (what pooch calls) by one that runs the hooks like requests."""
+    seen: list[tuple[str, object]] = []
+
+    def fake_get(url, timeout=None, stream=None, hooks=None, **_kwargs):
+        seen.append((url, timeout))
+        response = FakeHTTPResponse(data, final_url or url, headers)
+        for hook in (hooks or {}).values():
+            hook(response)
+        return response
+
+    monkeypatch.setattr(requests, "get", fake_get)
+    return seen
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +100,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("POSTURECAM_HOME", str(home))
     monkeypatch.delenv("POSTURECAM_MODEL", raising=False)
-    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setattr(requests.sessions.Session, "request", no_network)
+    monkeypatch.setattr(requests, "get", no_network)
     return home / "models"
 
 
@@ -257,7 +262,7 @@ def test_resolve_explicit_beats_env_and_cache(good_links, cached_good, real_vari
         explicit,
         variant=real_variant.name,
         environ={"POSTURECAM_MODEL": str(env_path), "POSTURECAM_HOME": str(cached_good.parents[1])},
-        opener=no_network,
+        transport=no_network,
     )
     assert got == model.ResolvedModel(explicit, real_variant.name, "--model")
     assert "--model" in model.describe(got)
@@ -266,29 +271,29 @@ def test_resolve_explicit_beats_env_and_cache(good_links, cached_good, real_vari
 def test_resolve_env_beats_cache(good_links, cached_good, real_variant, monkeypatch) -> None:
     _, env_path = good_links
     monkeypatch.setenv("POSTURECAM_MODEL", str(env_path))
-    got = model.resolve(variant=real_variant.name, opener=no_network)
+    got = model.resolve(variant=real_variant.name, transport=no_network)
     assert got == model.ResolvedModel(env_path, real_variant.name, "POSTURECAM_MODEL")
 
 
 def test_resolve_cache_beats_download(cached_good, real_variant) -> None:
-    got = model.resolve(variant=real_variant.name, opener=no_network)
+    got = model.resolve(variant=real_variant.name, transport=no_network)
     assert got == model.ResolvedModel(cached_good, real_variant.name, "cache")
 
 
 def test_resolve_downloads_when_nothing_else(isolated: Path, real_bytes, real_variant) -> None:
-    opener = serving(real_bytes)
-    got = model.resolve(variant=real_variant.name, progress=False, opener=opener)
+    transport = serving(real_bytes)
+    got = model.resolve(variant=real_variant.name, progress=False, transport=transport)
     assert got == model.ResolvedModel(
         isolated / real_variant.filename, real_variant.name, "download"
     )
-    assert opener.calls == [real_variant.url]
+    assert transport.calls == [real_variant.url]
     assert model.verify(got.path) == real_variant
     assert only_file(isolated) == [real_variant.filename]
 
 
 def test_resolve_bad_explicit_does_not_fall_through(tmp_path, cached_good, real_variant) -> None:
     with pytest.raises(ModelError) as exc:
-        model.resolve(tmp_path / "nope.task", variant=real_variant.name, opener=no_network)
+        model.resolve(tmp_path / "nope.task", variant=real_variant.name, transport=no_network)
     assert "--model" in assert_helpful(exc).split("\n")[0]
 
 
@@ -299,7 +304,7 @@ def test_resolve_bad_env_does_not_fall_through(
     bad.write_text("nope")
     monkeypatch.setenv("POSTURECAM_MODEL", str(bad))
     with pytest.raises(ModelError) as exc:
-        model.resolve(variant=real_variant.name, opener=no_network)
+        model.resolve(variant=real_variant.name, transport=no_network)
     assert "$POSTURECAM_MODEL" in assert_helpful(exc).split("\n")[0]
 
 
@@ -312,9 +317,9 @@ def test_resolve_nothing_and_download_off(isolated: Path) -> None:
 
 
 def test_resolve_no_network(isolated: Path) -> None:
-    opener = failing(urllib.error.URLError("Temporary failure in name resolution"))
+    transport = failing(requests.ConnectionError("Temporary failure in name resolution"))
     with pytest.raises(ModelError) as exc:
-        model.resolve(progress=False, opener=opener)
+        model.resolve(progress=False, transport=transport)
     msg = assert_helpful(exc)
     assert "failed" in msg
     assert "name resolution" in msg
@@ -326,7 +331,7 @@ def test_resolve_reports_but_keeps_bad_cache_when_download_fails(isolated: Path)
     bad = isolated / "pose_landmarker_full.task"
     bad.write_bytes(b"PK\x03\x04 half a model")
     with pytest.raises(ModelError) as exc:
-        model.resolve(progress=False, opener=failing(TimeoutError("timed out")))
+        model.resolve(progress=False, transport=failing(TimeoutError("timed out")))
     msg = assert_helpful(exc)
     assert f"cached model {bad}" in msg
     assert "timed out" in msg
@@ -340,63 +345,89 @@ def test_resolve_replaces_bad_cache_with_good_download(
     isolated.mkdir(parents=True)
     bad = isolated / real_variant.filename
     bad.write_bytes(b"PK\x03\x04 half a model")
-    got = model.resolve(variant=real_variant.name, progress=False, opener=serving(real_bytes))
+    got = model.resolve(variant=real_variant.name, progress=False, transport=serving(real_bytes))
     assert got.origin == "download"
     assert bad.read_bytes() == real_bytes
 
 
 def test_resolve_unknown_variant() -> None:
     with pytest.raises(ModelError) as exc:
-        model.resolve(variant="medium", opener=no_network)
+        model.resolve(variant="medium", transport=no_network)
     assert "medium" in assert_helpful(exc)
 
 
 # --------------------------------------------------------------------------- fetch
 
 
-def test_fetch_writes_atomically_and_verifies(
-    isolated: Path, real_bytes, real_variant, monkeypatch
-) -> None:
+def test_fetch_writes_atomically_and_verifies(isolated: Path, real_bytes, real_variant) -> None:
     dest = isolated / real_variant.filename
-    replaced: list[tuple[str, str]] = []
-    real_replace = os.replace
-
-    def spy_replace(src, dst):
-        replaced.append((str(src), str(dst)))
-        real_replace(src, dst)
+    during: list[list[str]] = []
 
     def dest_absent_while_downloading() -> None:
         assert not dest.exists(), "destination appeared before the download finished"
+        during.append(only_file(isolated))
 
-    monkeypatch.setattr(model.os, "replace", spy_replace)
-    response_kwargs = {
-        "headers": {"Content-Length": str(len(real_bytes))},
-        "on_read": dest_absent_while_downloading,
-    }
     got = model.fetch(
-        real_variant.name, progress=False, opener=serving(real_bytes, **response_kwargs)
+        real_variant.name,
+        progress=False,
+        transport=serving(real_bytes, on_write=dest_absent_while_downloading),
     )
     assert got == dest
     assert dest.read_bytes() == real_bytes
-    assert len(replaced) == 1
-    src, dst = replaced[0]
-    assert Path(dst) == dest
-    assert Path(src).parent == isolated and not Path(src).exists()
+    # The bytes went to one temp file beside the destination, which was moved in place.
+    assert during and all(len(names) == 1 and names[0] != dest.name for names in during)
     assert only_file(isolated) == [real_variant.filename]
 
 
-def test_fetch_uses_urlopen_with_timeout_by_default(isolated: Path, monkeypatch) -> None:
+@NEEDS_REAL
+def test_fetch_keeps_a_cached_file_that_verifies(cached_good, real_variant) -> None:
+    before = cached_good.stat()
+    assert model.fetch(real_variant.name, progress=False, transport=no_network) == cached_good
+    assert cached_good.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_fetch_uses_pooch_over_https_with_a_timeout_by_default(isolated: Path, monkeypatch):
     seen: list[tuple[str, object]] = []
 
-    def fake_urlopen(url, timeout=None):
+    def offline(url, timeout=None, **_kwargs):
         seen.append((url, timeout))
-        raise urllib.error.URLError("offline")
+        raise requests.ConnectionError("offline")
 
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    monkeypatch.setattr(requests, "get", offline)
     with pytest.raises(ModelError) as exc:
         model.fetch("lite", progress=False)
     assert "offline" in assert_helpful(exc)
     assert seen == [(model.VARIANTS["lite"].url, 30)]
+    assert only_file(isolated) == []
+
+
+@NEEDS_REAL
+def test_the_default_download_writes_the_verified_bundle(
+    isolated: Path, real_bytes, real_variant, monkeypatch
+) -> None:
+    seen = http_serving(monkeypatch, real_bytes)
+    got = model.fetch(real_variant.name, progress=False)
+    assert seen == [(real_variant.url, 30)]
+    assert got.read_bytes() == real_bytes
+    assert only_file(isolated) == [real_variant.filename]
+
+
+@NEEDS_REAL
+@pytest.mark.parametrize(
+    ("final_url", "headers", "expect"),
+    [
+        ("http://evil.example/pose.task", None, "Refusing"),
+        (None, {"Content-Length": "12"}, "announced 12 bytes"),
+    ],
+    ids=["http-redirect", "bad-content-length"],
+)
+def test_the_default_download_refuses_plain_http_and_a_wrong_announced_size(
+    isolated: Path, real_bytes, real_variant, monkeypatch, final_url, headers, expect
+) -> None:
+    http_serving(monkeypatch, real_bytes, final_url=final_url, headers=headers)
+    with pytest.raises(ModelError) as exc:
+        model.fetch(real_variant.name, progress=False)
+    assert expect in assert_helpful(exc)
     assert only_file(isolated) == []
 
 
@@ -407,48 +438,57 @@ def _bad_downloads(real: bytes) -> dict[str, object]:
         "wrong-bytes": serving(bytes(wrong)),
         "truncated": serving(real[: len(real) // 3]),
         "too-long": serving(real + b"extra"),
-        "bad-content-length": serving(real, headers={"Content-Length": "12"}),
         "reset-mid-stream": serving(real, fail_after=len(real) // 2),
-        "timeout": failing(TimeoutError("The read operation timed out")),
-        "no-network": failing(urllib.error.URLError("[Errno -3] name resolution")),
-        "http-redirect": serving(real, url="http://evil.example/pose.task"),
+        "timeout": failing(requests.Timeout("The read operation timed out")),
+        "no-network": failing(requests.ConnectionError("[Errno -3] name resolution")),
+        "disk-error": failing(OSError(28, "No space left on device")),
     }
 
 
 @NEEDS_REAL
 @pytest.mark.parametrize("case", list(_bad_downloads(b"x" * 2000)))
-def test_bad_download_never_touches_good_cache(
-    case: str, cached_good: Path, real_bytes, real_variant
+def test_bad_download_never_touches_the_cached_file(
+    case: str, isolated: Path, real_bytes, real_variant
 ) -> None:
-    before = cached_good.stat()
-    opener = _bad_downloads(real_bytes)[case]
+    # fetch downloads only over a cached file that does not verify (a good one is kept).
+    isolated.mkdir(parents=True)
+    stale = isolated / real_variant.filename
+    stale.write_bytes(b"PK\x03\x04 an older, damaged copy")
+    before = stale.stat()
     with pytest.raises(ModelError) as exc:
-        model.fetch(real_variant.name, progress=False, opener=opener)
+        model.fetch(real_variant.name, progress=False, transport=_bad_downloads(real_bytes)[case])
     msg = assert_helpful(exc)
-    assert "failed" in msg or "Refusing" in msg
-    after = cached_good.stat()
+    assert "failed" in msg
+    after = stale.stat()
     assert (after.st_ino, after.st_mtime_ns, after.st_size) == (
         before.st_ino,
         before.st_mtime_ns,
         before.st_size,
     )
-    assert model.verify(cached_good) == real_variant
-    assert only_file(cached_good.parent) == [cached_good.name]
+    assert only_file(isolated) == [stale.name]
+
+
+def test_a_download_message_says_what_went_wrong(isolated: Path, real_bytes) -> None:
+    full = model.VARIANTS["full"]
+    cases = {
+        "truncated": (serving(b"PK\x03\x04" + b"\0" * 100), "got 104 bytes"),
+        "too-long": (serving(b"\0" * (full.size + 1)), "got more than"),
+        "wrong-bytes": (serving(b"\0" * full.size), "is not the official"),
+    }
+    for transport, expect in cases.values():
+        with pytest.raises(ModelError) as exc:
+            model.fetch("full", progress=False, transport=transport)
+        assert expect in assert_helpful(exc)
+    assert only_file(isolated) == []
 
 
 def test_interrupted_download_removes_temp_file(isolated: Path) -> None:
-    def opener(url: str) -> FakeResponse:
-        resp = FakeResponse(b"PK\x03\x04" + b"\0" * 3_000_000)
-
-        def boom() -> None:
-            if resp._buf.tell() > 0:
-                raise KeyboardInterrupt
-
-        resp._on_read = boom
-        return resp
+    def transport(url: str, output_file, _pooch) -> None:
+        output_file.write(b"PK\x03\x04" + b"\0" * 3_000)
+        raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        model.fetch("full", progress=False, opener=opener)
+        model.fetch("full", progress=False, transport=transport)
     assert only_file(isolated) == []
 
 
@@ -456,9 +496,18 @@ def test_fetch_refuses_non_https_url(isolated: Path, monkeypatch) -> None:
     plain = replace(model.VARIANTS["full"], url="http://storage.googleapis.com/x.task")
     monkeypatch.setitem(model.VARIANTS, "full", plain)
     with pytest.raises(ModelError) as exc:
-        model.fetch("full", progress=False, opener=no_network)
+        model.fetch("full", progress=False, transport=no_network)
     assert "non-HTTPS" in assert_helpful(exc)
     assert only_file(isolated) == []
+
+
+def test_pooch_is_imported_only_for_a_download() -> None:
+    code = (
+        "import sys; import posturecam.frames.model as m; import posturecam.cli; "
+        "print('pooch' in sys.modules, 'requests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 # --------------------------------------------------------------------------- import
@@ -470,7 +519,7 @@ def test_import_copies_and_verifies(isolated: Path, real_bytes, real_variant) ->
     assert dest == isolated / real_variant.filename
     assert dest.read_bytes() == real_bytes
     assert only_file(isolated) == [real_variant.filename]
-    assert model.resolve(variant=real_variant.name, opener=no_network).origin == "cache"
+    assert model.resolve(variant=real_variant.name, transport=no_network).origin == "cache"
     assert model.import_model(dest) == dest  # importing the cached file itself is a no-op
 
 
