@@ -1,4 +1,4 @@
-"""Replay outputs: frames.csv, events.jsonl and summary.json in one folder.
+"""The frames table and the events file: frames.csv, frames.parquet and events.jsonl.
 
 The column order is a contract researchers load with pandas; append new
 columns at the end of a group rather than renaming.
@@ -17,6 +17,7 @@ import numpy as np
 
 from posturecam.core.geometry import METRICS
 from posturecam.errors import OutputError
+from posturecam.research.run_folder import FRAMES
 from posturecam.storage import atomic_open
 
 JUDGEMENT_COLUMNS = (
@@ -29,10 +30,6 @@ JUDGEMENT_COLUMNS = (
     "issues",
 )
 COLUMNS = ("frame", "t_s", "source", "detected", "view", *METRICS, *JUDGEMENT_COLUMNS, "reason")
-
-FRAMES = "frames.csv"
-EVENTS = "events.jsonl"
-SUMMARY = "summary.json"
 
 
 def _cell(value: Any) -> str:
@@ -123,7 +120,6 @@ COLUMN_TYPES: dict[str, str] = {
     "reason": TEXT,
 }
 
-FRAMES_PARQUET = "frames.parquet"
 _PYARROW_MISSING = "Parquet export needs pyarrow: pip install 'posturecam[parquet]'"
 
 

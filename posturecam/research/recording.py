@@ -28,6 +28,7 @@ import numpy as np
 from posturecam.core.types import NUM_LANDMARKS, LandmarkBatch
 from posturecam.errors import PosturecamError
 from posturecam.frames.engine import LandmarkLog
+from posturecam.research.run_folder import RECORDING
 from posturecam.storage import atomic_open
 
 FORMAT = "posturecam-landmarks"
@@ -36,7 +37,7 @@ FORMAT = "posturecam-landmarks"
 # wrote it, so its frames.csv is reproduced byte for byte (see EXACT_TIME_SINCE).
 VERSION = 2
 EXACT_TIME_SINCE = 2
-FILENAME = "landmarks.npz"
+FILENAME = RECORDING  # its name in a run folder
 
 _LANDMARK_SHAPES = {
     "xy": (NUM_LANDMARKS, 2),

@@ -27,7 +27,8 @@ from posturecam.core.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
 from posturecam.core.judge import DEFAULT_RULES, EVIDENCE, FRONT_SLOUCH, JudgeSettings
 from posturecam.core.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
 from posturecam.errors import OutputError, PosturecamError
-from posturecam.research.outputs import EVENTS, FRAMES, SUMMARY, read_frames
+from posturecam.research.outputs import read_frames
+from posturecam.research.run_folder import EVENTS, FRAMES, SUMMARY
 from posturecam.storage import atomic_open, write_text
 
 DPI = 100

@@ -2,130 +2,98 @@
 
 By default a rescore repeats the original run's choices (baseline window or
 the exact profile it used, view, timing and judgement settings), so a rescore
-with nothing changed reproduces the replay's outputs; flags change one thing
-at a time.
+with nothing changed reproduces the replay's outputs; changes replace one
+scoring option at a time (a new ``baseline`` replaces the whole choice).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from posturecam import profiles
-from posturecam.core.adapt import AdaptSettings
-from posturecam.core.judge import JudgeSettings
-from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import OutputError
 from posturecam.research import recording
-from posturecam.research.outputs import SUMMARY
-from posturecam.research.replay import (
+from posturecam.research.analysis import analyse
+from posturecam.research.options import ReplayOptions, ScoringOptions, unflatten
+from posturecam.research.results import summarise, write_run
+from posturecam.research.run_folder import (
     PROFILE,
-    ReplayOptions,
-    analyse,
-    check_out_dir,
-    remove_if_empty,
-    write_run,
+    RECORDING,
+    RESCORED,
+    SUMMARY,
+    RunFolder,
+    SummaryError,
+    not_a_run_folder,
 )
 
-DEFAULT_OUT = "rescored"
-
-
-def _a_file(run_dir: Path, command: str) -> str:
-    """Says that ``run_dir`` is a file, and which folder was probably meant."""
-    hint = ""
-    if run_dir.name in (SUMMARY, "frames.csv", "events.jsonl", recording.FILENAME):
-        hint = f" (that file's folder is {run_dir.parent})"
-    return (
-        f"{run_dir} is a file, not a run folder; {command} expects the folder written by "
-        f"`posturecam replay SOURCE --out DIR`, so pass that folder{hint}."
-    )
+DEFAULT_OUT = RESCORED
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / SUMMARY
+    """The run's summary.json, or an OutputError saying how to get a complete run."""
     if run_dir.is_file():
-        raise OutputError(_a_file(run_dir, "rescore"))
+        raise not_a_run_folder(run_dir, "rescore")
     if not run_dir.is_dir():
         raise OutputError(f"no such run folder: {run_dir}; give a folder written by `replay --out`")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        return RunFolder(run_dir).read_summary()
+    except SummaryError as exc:
+        if exc.problem == "missing":
+            raise OutputError(
+                f"{run_dir} has no {SUMMARY}: the replay did not finish; "
+                "run `posturecam replay` again"
+            ) from None
         raise OutputError(
-            f"{run_dir} has no {SUMMARY}: the replay did not finish; run `posturecam replay` again"
+            f"cannot read {exc.path}: {exc.why}; run `posturecam replay` again"
         ) from None
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}; run `posturecam replay` again") from exc
 
 
-def original_options(run_dir: Path, summary: dict[str, Any]) -> ReplayOptions:
+def original_options(run_dir: Path, summary: dict[str, Any]) -> ScoringOptions:
     """The options the run was made with, as far as summary.json and profile.json tell."""
-    o = summary.get("options") or {}
-    profile = None
-    if (run_dir / PROFILE).exists():
-        profile = profiles.load(run_dir / PROFILE)
-    return ReplayOptions(
-        view=o.get("view"),
-        stills=bool(o.get("stills", False)),
-        fps=o.get("fps"),
-        profile=profile,
-        profile_ref=o.get("profile") or "",
-        baseline_seconds=o.get("baseline_seconds"),
-        baseline_frames=o.get("baseline_frames"),
-        no_baseline=bool(o.get("no_baseline", False)),
-        temporal=TemporalSettings.from_dict(o["temporal"])
-        if o.get("temporal")
-        else TemporalSettings(),
-        judge=JudgeSettings.from_dict(o["judge"]) if o.get("judge") else None,
-        adapt=AdaptSettings.from_dict(o["adapt"]) if o.get("adapt") else AdaptSettings(),
-        progress=False,
-    )
+    path = Path(run_dir) / PROFILE
+    profile = profiles.load(path) if path.exists() else None
+    return ScoringOptions.from_record(summary.get("options") or {}, profile)
 
 
 def rescore(
     run_dir: str | Path,
     out_dir: str | Path | None = None,
-    options: ReplayOptions | None = None,
+    options: ScoringOptions | None = None,
+    *,
+    force: bool = False,
+    parquet: bool = False,
     **changes: Any,
 ) -> dict[str, Any]:
     """Write a re-scored run into ``out_dir`` (default RUN/rescored); returns its summary.
 
-    ``options`` replaces the original options wholesale; ``changes`` replace single
-    fields of whichever options are used (e.g. ``profile=...``, ``temporal=...``).
+    ``options`` replaces the original scoring options wholesale; ``changes`` replace
+    single fields of whichever are used (``baseline=...``, ``temporal=...``; the
+    baseline may also be spelt flat, ``profile=...``, as ``scoring_options`` takes it).
     """
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
-    rec_path = run_dir / summary.get("recording", recording.FILENAME)
+    rec_path = run_dir / summary.get("recording", RECORDING)
     started = time.perf_counter()
     log, meta, version = recording.load_versioned(rec_path)
     base = options or original_options(run_dir, summary)
-    if "profile" in changes or any(
-        k in changes for k in ("baseline_seconds", "baseline_frames", "no_baseline")
-    ):
-        # A new baseline choice replaces the old one entirely.
-        base = replace(
-            base,
-            profile=None,
-            profile_ref="",
-            baseline_seconds=None,
-            baseline_frames=None,
-            no_baseline=False,
-        )
-    opts = replace(base, **changes)
-    out = Path(out_dir) if out_dir is not None else run_dir / DEFAULT_OUT
-    if out.resolve() == run_dir.resolve():
+    if changes:
+        base = replace(base, **unflatten(changes))  # a new baseline replaces the whole choice
+    opts = ReplayOptions(base, parquet=parquet, force=force, progress=False)
+    out = RunFolder(out_dir if out_dir is not None else run_dir / DEFAULT_OUT)
+    if out.path.resolve() == run_dir.resolve():
         raise OutputError(
             "rescore would overwrite the replay it reads; choose another --out folder"
         )
     source_id = str(summary.get("source_path", meta.get("source_path", "")))
-    created = check_out_dir(out, source_id, opts.force)
+    created = out.prepare(source_id, force)
     try:
-        analysis = analyse(log, opts)
+        analysis = analyse(log, base)
     except BaseException:
         if created:
-            remove_if_empty(out)
+            out.undo_create()
         raise
     head = {
         k: summary.get(k, meta.get(k)) for k in ("source", "source_path", "source_kind", "mode")
@@ -134,13 +102,9 @@ def rescore(
     head["rescored_from"] = str(run_dir.resolve())
     head["recording"] = str(rec_path.resolve())
     wall = time.perf_counter() - started
-    return write_run(
-        out,
-        log,
-        analysis,
-        head,
-        opts,
-        tail={"timing": {"wall_s": round(wall, 3), "frames_per_s": round(len(log) / wall, 1)}},
-        # A version 1 recording's replay wrote t_s to 6 digits: repeat that exactly.
-        exact_time=version >= recording.EXACT_TIME_SINCE,
-    )
+    timing = {"wall_s": round(wall, 3), "frames_per_s": round(len(log) / wall, 1)}
+    result = summarise(log, analysis, head, opts, {"timing": timing})
+    # A version 1 recording's replay wrote t_s to 6 digits: repeat that exactly.
+    exact = version >= recording.EXACT_TIME_SINCE
+    write_run(out, log, analysis, result, opts, exact_time=exact)
+    return result

@@ -20,9 +20,8 @@ from batch_fakes import SLUMPED_LEVEL, UPRIGHT_LEVEL, PixelPose, calls_made
 from posturecam.core.judge import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import PosturecamError
-from posturecam.research import batch
+from posturecam.research import batch, batch_executors
 from posturecam.research.batch import (
-    REPORT_EVERY_FRAMES,
     BatchResult,
     ModelRef,
     expand_sources,
@@ -30,6 +29,7 @@ from posturecam.research.batch import (
     run_batch,
     run_key,
 )
+from posturecam.research.batch_task import REPORT_EVERY_FRAMES
 from posturecam.research.replay import ReplayOptions
 
 FAST = TemporalSettings(
@@ -295,7 +295,7 @@ class RecordingBar:
 @pytest.fixture
 def bars(monkeypatch) -> list[RecordingBar]:
     RecordingBar.made = []
-    monkeypatch.setattr(batch, "tqdm", RecordingBar)
+    monkeypatch.setattr(batch_executors, "tqdm", RecordingBar)
     return RecordingBar.made
 
 

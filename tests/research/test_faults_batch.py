@@ -22,7 +22,7 @@ from batch_fakes import PixelPose, calls_made
 from test_batch import MODEL_INFO, OPTIONS, assert_same_results, batch_json, files_of
 
 from posturecam.errors import OutputError
-from posturecam.research import batch
+from posturecam.research import batch, batch_executors
 from posturecam.research.batch import run_batch
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -256,7 +256,7 @@ def test_sigterm_in_process_stops_like_ctrl_c(sources, tmp_path, monkeypatch):
         time.sleep(5)  # the signal arrives before this ends
         pytest.fail("SIGTERM did not stop the batch")
 
-    monkeypatch.setattr(batch, "_run_serial", serial_run)
+    monkeypatch.setattr(batch_executors, "run_serial", serial_run)
     with pytest.raises(KeyboardInterrupt):
         run_batch([sources["gamma"]], tmp_path / "o", PixelPose(), OPTIONS, MODEL_INFO,
                   progress=False)  # fmt: skip

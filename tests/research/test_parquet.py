@@ -14,12 +14,11 @@ from posturecam.errors import OutputError
 from posturecam.research.outputs import (
     COLUMN_TYPES,
     COLUMNS,
-    FRAMES,
-    FRAMES_PARQUET,
     read_frames,
     write_frames_csv,
     write_frames_parquet,
 )
+from posturecam.research.run_folder import FRAMES, FRAMES_PARQUET
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

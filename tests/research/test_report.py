@@ -24,13 +24,7 @@ from posturecam.core.judge import (
     slouch_evidence,
 )
 from posturecam.errors import OutputError
-from posturecam.research.outputs import (
-    EVENTS,
-    FRAMES,
-    SUMMARY,
-    write_events,
-    write_frames_csv,
-)
+from posturecam.research.outputs import write_events, write_frames_csv
 from posturecam.research.report import (
     STATE_COLOURS,
     baseline_bands,
@@ -40,6 +34,7 @@ from posturecam.research.report import (
     share_upright,
     state_runs,
 )
+from posturecam.research.run_folder import EVENTS, FRAMES, SUMMARY
 from posturecam.storage import write_json
 
 pytest.importorskip("matplotlib")
