@@ -6,14 +6,26 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from posturecam import profiles, settings
 from posturecam.cli import args as cli_args
 from posturecam.core.geometry import VIEWS
+from posturecam.core.judge import JudgeSettings
 from posturecam.errors import PosturecamError
 from posturecam.frames import model
 from posturecam.research import batch
-from posturecam.research.replay import ReplayOptions, replay
+from posturecam.research.options import (
+    BaselineChoice,
+    ProfileBaseline,
+    ReplayOptions,
+    ScoringOptions,
+    WindowBaseline,
+    baseline_choice,
+)
+from posturecam.research.replay import replay
+from posturecam.research.run_folder import RESCORED
+from posturecam.research.run_key import run_key
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -135,25 +147,39 @@ def _is_batch(sources: list[str]) -> bool:
     return len(sources) > 1 or any(ch in s for s in sources for ch in "*?[")
 
 
-def _replay_options(args: argparse.Namespace) -> ReplayOptions:
+def _baseline(args: argparse.Namespace) -> BaselineChoice | None:
+    """The baseline the flags choose (they exclude each other); None when none is given."""
+    given = args.profile or args.no_baseline
+    if not given and args.baseline_seconds is None and args.baseline_frames is None:
+        return None
     profile = profiles.load(args.profile) if args.profile else None
+    return baseline_choice(
+        profile, args.profile or "", args.baseline_seconds, args.baseline_frames, args.no_baseline
+    )
+
+
+def _judge(
+    judge: JudgeSettings | None, baseline: BaselineChoice | None, sensitivity: list[str]
+) -> JudgeSettings | None:
+    """``judge`` (else the profile's settings) with the --sensitivity factors."""
+    profile = baseline.profile if isinstance(baseline, ProfileBaseline) else None
+    return cli_args.judge_settings(judge or (profile.settings if profile else None), sensitivity)
+
+
+def _replay_options(args: argparse.Namespace) -> ReplayOptions:
+    baseline = _baseline(args) or WindowBaseline()
     chosen = settings.load(args.settings) if args.settings else settings.Settings()
-    judge_base = chosen.judge or (profile.settings if profile else None)
-    return ReplayOptions(
+    scoring = ScoringOptions(
         view=args.view,
         stills=args.stills,
         fps=args.fps,
-        force=args.force,
-        progress=not args.no_progress,
-        profile=profile,
-        profile_ref=args.profile or "",
-        baseline_seconds=args.baseline_seconds,
-        baseline_frames=args.baseline_frames,
-        no_baseline=args.no_baseline,
-        parquet=args.parquet,
+        baseline=baseline,
         temporal=chosen.temporal,
-        judge=cli_args.judge_settings(judge_base, args.sensitivity),
+        judge=_judge(chosen.judge, baseline, args.sensitivity),
         adapt=chosen.adapt,
+    )
+    return ReplayOptions(
+        scoring, parquet=args.parquet, force=args.force, progress=not args.no_progress
     )
 
 
@@ -173,7 +199,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         cli_args.estimator(resolved.path),
         options,
         model_info=_model_info(resolved),
-        extra_summary={"run_key": batch.run_key(options, _model_info(resolved))},
+        extra_summary={"run_key": run_key(options, _model_info(resolved))},
     )
     s = result.summary
     out = Path(args.out)
@@ -228,31 +254,21 @@ def _replay_batch(
 def cmd_rescore(args: argparse.Namespace) -> int:
     from posturecam.research.rescore import rescore
 
-    changes: dict = {"force": args.force, "parquet": args.parquet}
-    if args.profile:
-        changes["profile"] = profiles.load(args.profile)
-        changes["profile_ref"] = args.profile
-    elif args.baseline_seconds is not None:
-        changes["baseline_seconds"] = args.baseline_seconds
-    elif args.baseline_frames is not None:
-        changes["baseline_frames"] = args.baseline_frames
-    elif args.no_baseline:
-        changes["no_baseline"] = True
+    changes: dict[str, Any] = {}
+    baseline = _baseline(args)
+    if baseline is not None:
+        changes["baseline"] = baseline  # replaces the original run's choice whole
     if args.view:
         changes["view"] = args.view
     if args.settings:
         chosen = settings.load(args.settings)
-        changes["temporal"] = chosen.temporal
-        changes["adapt"] = chosen.adapt
+        changes.update(temporal=chosen.temporal, adapt=chosen.adapt)
         if chosen.judge is not None:
             changes["judge"] = chosen.judge
     if args.sensitivity:
-        base = changes.get("judge") or (
-            changes["profile"].settings if "profile" in changes else None
-        )
-        changes["judge"] = cli_args.judge_settings(base, args.sensitivity)
-    summary = rescore(args.run, args.out, **changes)
-    out = Path(args.out) if args.out else Path(args.run) / "rescored"
+        changes["judge"] = _judge(changes.get("judge"), baseline, args.sensitivity)
+    summary = rescore(args.run, args.out, force=args.force, parquet=args.parquet, **changes)
+    out = Path(args.out) if args.out else Path(args.run) / RESCORED
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -189,10 +189,10 @@ _FLAT_BASELINE = {
 }
 
 
-def unflatten(fields: dict[str, Any]) -> dict[str, Any]:
-    """ScoringOptions fields, with a baseline spelt flat (``profile=``, ``profile_ref=``,
-    ``baseline_seconds=``, ``baseline_frames=``, ``no_baseline=``) made one ``baseline``."""
-    fields = dict(fields)
+def scoring_options(**fields: Any) -> ScoringOptions:
+    """ScoringOptions from keywords: its own fields, with the baseline whole or spelt flat
+    (``profile=``, ``profile_ref=``, ``baseline_seconds=``, ``baseline_frames=``,
+    ``no_baseline=``), as earlier versions' ReplayOptions took it."""
     flat = {
         _FLAT_BASELINE[name]: fields.pop(name) for name in list(fields) if name in _FLAT_BASELINE
     }
@@ -200,12 +200,7 @@ def unflatten(fields: dict[str, Any]) -> dict[str, Any]:
         if "baseline" in fields:
             raise TypeError("give baseline= or its flat spelling, not both")
         fields["baseline"] = baseline_choice(**flat)
-    return fields
-
-
-def scoring_options(**fields: Any) -> ScoringOptions:
-    """ScoringOptions from keywords: its own fields, the baseline whole or flat (``unflatten``)."""
-    return ScoringOptions(**unflatten(fields))
+    return ScoringOptions(**fields)
 
 
 @dataclass(frozen=True, init=False)

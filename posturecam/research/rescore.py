@@ -17,7 +17,7 @@ from posturecam import profiles
 from posturecam.errors import OutputError
 from posturecam.research import recording
 from posturecam.research.analysis import analyse
-from posturecam.research.options import ReplayOptions, ScoringOptions, unflatten
+from posturecam.research.options import ReplayOptions, ScoringOptions
 from posturecam.research.results import summarise, write_run
 from posturecam.research.run_folder import (
     PROFILE,
@@ -70,8 +70,7 @@ def rescore(
     """Write a re-scored run into ``out_dir`` (default RUN/rescored); returns its summary.
 
     ``options`` replaces the original scoring options wholesale; ``changes`` replace
-    single fields of whichever are used (``baseline=...``, ``temporal=...``; the
-    baseline may also be spelt flat, ``profile=...``, as ``scoring_options`` takes it).
+    single fields of whichever are used (``baseline=...``, ``temporal=...``).
     """
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
@@ -80,7 +79,7 @@ def rescore(
     log, meta, version = recording.load_versioned(rec_path)
     base = options or original_options(run_dir, summary)
     if changes:
-        base = replace(base, **unflatten(changes))  # a new baseline replaces the whole choice
+        base = replace(base, **changes)  # a new baseline replaces the whole choice
     opts = ReplayOptions(base, parquet=parquet, force=force, progress=False)
     out = RunFolder(out_dir if out_dir is not None else run_dir / DEFAULT_OUT)
     if out.path.resolve() == run_dir.resolve():
