@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from posturecam.errors import ModelError
+from posturecam.errors import Given, ModelError, Phrase, Remedy
 from posturecam.paths import cache_root
 
 _URL = (
@@ -105,27 +105,25 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return cache_root(environ) / "models"
 
 
-def remedy(environ: Mapping[str, str] | None = None) -> str:
-    """The one "what you can do" text every ModelError ends with."""
-    return (
-        "To supply a pose model, use any one of:\n"
-        "  --model PATH                  use this .task file for this run\n"
-        f"  {ENV_MODEL}=PATH         environment variable, same effect as --model\n"
-        "  posturecam model import FILE  copy a verified file into the cache at "
-        f"{cache_dir(environ)}\n"
-        "  posturecam model fetch        download from the official URL over HTTPS "
-        "(SHA-256 checked)"
-    )
+Problem = str | tuple[str | Phrase, ...]  # an error's text, with phrases as data
 
 
-def _error(problem: str, environ: Mapping[str, str] | None = None) -> ModelError:
+def _remedy(environ: Mapping[str, str] | None = None) -> Remedy:
+    """What every ModelError ends with: the ways to supply a model (the CLI words them)."""
+    return Remedy("supply_model", env=ENV_MODEL, cache=cache_dir(environ))
+
+
+def _error(problem: Problem, environ: Mapping[str, str] | None = None) -> ModelError:
     """Build a ModelError whose message is the problem followed by the shared remedy."""
-    return ModelError(f"{problem.rstrip()}\n{remedy(environ)}")
+    parts = [problem] if isinstance(problem, str) else list(problem)
+    if parts and isinstance(parts[-1], str):
+        parts[-1] = parts[-1].rstrip()
+    return ModelError(*parts, "\n", _remedy(environ))
 
 
-def _problem(exc: ModelError, environ: Mapping[str, str] | None = None) -> str:
+def _problem(exc: ModelError) -> tuple[object, ...]:
     """The problem part of a ModelError, without the remedy, for combining two errors."""
-    return str(exc).removesuffix(remedy(environ)).rstrip()
+    return exc.parts[:-2]
 
 
 def _get_variant(name: str, environ: Mapping[str, str] | None = None) -> ModelVariant:
@@ -163,43 +161,54 @@ def _known_sizes() -> str:
 
 
 def _verify(
-    path: Path, label: str = "Model file", environ: Mapping[str, str] | None = None
+    path: Path, label: Problem = "Model file", environ: Mapping[str, str] | None = None
 ) -> ModelVariant:
     """verify() with a caller-chosen label so messages say which source was wrong."""
-    where = f"{label} {path}"
+    where = (*((label,) if isinstance(label, str) else label), f" {path}")
     try:
         if not path.exists():
-            raise _error(f"{where} does not exist.", environ)
+            raise _error((*where, " does not exist."), environ)
         if path.is_dir():
-            raise _error(f"{where} is a directory, not a .task file.", environ)
+            raise _error((*where, " is a directory, not a .task file."), environ)
         size = path.stat().st_size
         if size == 0:
-            raise _error(f"{where} is empty (0 bytes).", environ)
+            raise _error((*where, " is empty (0 bytes)."), environ)
         with path.open("rb") as f:
             head = f.read(_ZIP_PROBE)
         # Official bundles start with a short prefix before the first zip header, and a
         # truncated one has no central directory, so look for a local header near the start.
         if _ZIP_MAGIC not in head and not zipfile.is_zipfile(path):
+            members = " and ".join(_BUNDLE_MEMBERS)
             raise _error(
-                f"{where} is not a MediaPipe pose landmarker bundle: a .task file is a zip "
-                f"archive holding {' and '.join(_BUNDLE_MEMBERS)}, and this is not a zip.",
+                (
+                    *where,
+                    " is not a MediaPipe pose landmarker bundle: a .task file is a zip "
+                    f"archive holding {members}, and this is not a zip.",
+                ),
                 environ,
             )
         if size not in {v.size for v in VARIANTS.values()}:
             raise _error(
-                f"{where} is {size:,} bytes, which matches no official pose landmarker bundle "
-                f"({_known_sizes()} bytes): it is truncated, corrupt, or not an official bundle.",
+                (
+                    *where,
+                    f" is {size:,} bytes, which matches no official pose landmarker bundle "
+                    f"({_known_sizes()} bytes): it is truncated, corrupt, or not an official "
+                    "bundle.",
+                ),
                 environ,
             )
         digest = _sha256_file(path)
     except OSError as exc:
-        raise _error(f"{where} cannot be read: {exc}.", environ) from exc
+        raise _error((*where, f" cannot be read: {exc}."), environ) from exc
     for v in VARIANTS.values():
         if v.sha256 == digest and v.size == size:
             return v
     raise _error(
-        f"{where} is not an official pose landmarker bundle, or it is corrupt or truncated: "
-        f"its SHA-256 {digest} matches no official variant.",
+        (
+            *where,
+            " is not an official pose landmarker bundle, or it is corrupt or truncated: "
+            f"its SHA-256 {digest} matches no official variant.",
+        ),
         environ,
     )
 
@@ -236,7 +245,7 @@ def resolve(
 
     if explicit is not None:
         path = Path(explicit).expanduser()
-        found = _verify(path, "The model file given with --model,", env)
+        found = _verify(path, ("The model file given with ", Given("model_option"), ","), env)
         return ResolvedModel(path, found.name, "--model")
 
     env_path = env.get(ENV_MODEL)
@@ -246,17 +255,17 @@ def resolve(
         return ResolvedModel(path, found.name, ENV_MODEL)
 
     cached = cache_dir(env) / wanted.filename
-    cache_problem = ""
+    cache_problem: tuple[str | Phrase, ...] = ()
     if cached.exists():
         try:
             found = _verify(cached, "The cached model", env)
         except ModelError as exc:
-            cache_problem = _problem(exc, env)
+            cache_problem = _problem(exc)
         else:
             if found.name == wanted.name:
                 return ResolvedModel(cached, found.name, "cache")
             cache_problem = (
-                f"The cached model {cached} is the {found.name!r} variant, not {wanted.name!r}."
+                f"The cached model {cached} is the {found.name!r} variant, not {wanted.name!r}.",
             )
 
     if download:
@@ -265,12 +274,17 @@ def resolve(
         except ModelError as exc:
             if not cache_problem:
                 raise
-            raise _error(f"{cache_problem}\n{_problem(exc, env)}", env) from exc
+            raise _error((*cache_problem, "\n", *_problem(exc)), env) from exc
         return ResolvedModel(path, wanted.name, "download")
 
-    problem = cache_problem or f"No pose model found: no cached model at {cached}."
+    problem = cache_problem or (f"No pose model found: no cached model at {cached}.",)
     raise _error(
-        f"{problem}\n--model was not given, ${ENV_MODEL} is not set, and downloading is off.",
+        (
+            *problem,
+            "\n",
+            Given("model_option"),
+            f" was not given, ${ENV_MODEL} is not set, and downloading is off.",
+        ),
         env,
     )
 

@@ -22,7 +22,7 @@ from types import TracebackType
 import cv2
 
 from posturecam.core.types import Frame
-from posturecam.errors import CameraUnavailable, SourceError
+from posturecam.errors import CameraUnavailable, Given, Remedy, SourceError
 from posturecam.frames.capture import Health, open_live
 from posturecam.frames.files import file_kind, read_regular, resolve_path, stat_problem
 from posturecam.frames.imaging import (
@@ -36,6 +36,7 @@ from posturecam.frames.imaging import (
 )
 from posturecam.frames.manifest import MANIFEST, manifest_present, read_manifest
 from posturecam.frames.pacing import paced
+from posturecam.frames.video_clock import VideoClock
 
 # Frame files are read whole into memory before decoding, so the size is checked (by
 # stat, before opening) against a bound: a link to a disk image or a huge file named
@@ -163,8 +164,11 @@ class FolderSource(FrameSource):
         else:
             raise SourceError(
                 f"folder {folder} has no {MANIFEST}, so frame times are unknown: add "
-                f"{MANIFEST} (header 'file,t_s', one row per image) or pass --fps N for "
-                "frames taken at a steady rate (or --stills for unrelated photos)"
+                f"{MANIFEST} (header 'file,t_s', one row per image) or ",
+                Remedy("give_fps"),
+                " for frames taken at a steady rate (or ",
+                Given("stills_option"),
+                " for unrelated photos)",
             )
         self.expected_frames = len(self._items)
 
@@ -195,56 +199,10 @@ def _check_fps(fps: float) -> float:
     except (TypeError, ValueError):
         rate = math.nan
     if not (math.isfinite(rate) and rate > 0):
-        raise SourceError(f"--fps must be a positive number of frames per second, got {fps!r}")
+        raise SourceError(
+            Given("fps_option"), f" must be a positive number of frames per second, got {fps!r}"
+        )
     return rate
-
-
-class _VideoClock:
-    """Turns container timestamps into t_s, falling back to a frame rate when they fail.
-
-    Some containers report 0 or repeated POS_MSEC values; then frames are
-    timed as index / fps. If that happens mid-stream the rate is estimated
-    from the good timestamps so far, keeping t_s continuous and non-decreasing.
-    """
-
-    def __init__(self, rate: float | None, name: str) -> None:
-        self.rate = rate
-        self.name = name
-        self.source = "container"
-        self._first_ms = 0.0
-        self._last_ms = -math.inf
-        self._last_t = 0.0
-        self._base = (0.0, 0)  # (t_s, index) the fps fallback counts from
-
-    def stamp(self, index: int, msec: float) -> float:
-        if self.source == "container":
-            good = math.isfinite(msec) and (index == 0 or msec > self._last_ms)
-            if good:
-                if index == 0:
-                    self._first_ms = msec
-                self._last_ms = msec
-                t = (msec - self._first_ms) / 1000.0
-                self._base = (t, index)
-            else:
-                self._fall_back(index)
-        if self.source == "fps":
-            assert self.rate is not None
-            t = self._base[0] + (index - self._base[1]) / self.rate
-        t = max(t, self._last_t)
-        self._last_t = t
-        return t
-
-    def _fall_back(self, index: int) -> None:
-        self.source = "fps"
-        if self.rate is None:
-            t, i = self._base
-            if i > 0 and t > 0:
-                self.rate = i / t
-            else:
-                raise SourceError(
-                    f"video {self.name} has no usable timestamps or frame rate; "
-                    "pass --fps N to time its frames"
-                )
 
 
 class VideoSource(FrameSource):
@@ -261,8 +219,9 @@ class VideoSource(FrameSource):
         self._fps_arg = _check_fps(fps) if fps is not None else None
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             raise SourceError(
-                f"{path} is a single image; put it in a folder and pass the folder "
-                "(with --stills for unrelated photos)"
+                f"{path} is a single image; put it in a folder and pass the folder (with ",
+                Given("stills_option"),
+                " for unrelated photos)",
             )
         try:
             st = path.stat()
@@ -292,7 +251,7 @@ class VideoSource(FrameSource):
         self._cap = cap
         container_fps = cap.get(cv2.CAP_PROP_FPS)
         rate = container_fps if math.isfinite(container_fps) and 0 < container_fps <= 1000 else None
-        self._clock = _VideoClock(rate or self._fps_arg, self.name)
+        self._clock = VideoClock(rate or self._fps_arg, self.name)
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.expected_frames = count if count > 0 else None
         self._next_index = 0
@@ -382,8 +341,8 @@ class CameraSource(FrameSource):
             self._capture.release()
             raise CameraUnavailable(
                 f"cannot open camera {index}: it may be busy in another app, unplugged, or "
-                "blocked by camera permissions; close other camera apps, check permissions, "
-                "or try another --source index"
+                "blocked by camera permissions; close other camera apps, check permissions, or ",
+                Remedy("other_camera_index"),
             )
 
     def __iter__(self) -> Iterator[Frame]:
@@ -424,7 +383,7 @@ def open_source(
         except CameraUnavailable as exc:
             if isinstance(spec, str) and Path(spec.strip()).exists():
                 raise CameraUnavailable(
-                    f"{exc} (to use the folder or file '{spec}', write ./{spec.strip()})"
+                    exc, f" (to use the folder or file '{spec}', write ./{spec.strip()})"
                 ) from None
             raise
     path = Path(spec).expanduser()

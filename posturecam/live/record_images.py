@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from posturecam.errors import OutputError
+from posturecam.errors import Given, OutputError, Remedy
 from posturecam.frames.capture import LiveCapture
 from posturecam.frames.imaging import IMAGE_EXTENSIONS
 from posturecam.frames.manifest import MANIFEST
@@ -36,9 +36,9 @@ class RecordResult:
 
 
 def check_record_dir(out_dir: Path, force: bool) -> None:
-    """Never mix two recordings: images or a manifest already there need --force."""
+    """Never mix two recordings: images or a manifest already there need ``force``."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"--out {out_dir} is a file; choose a folder name.")
+        raise OutputError(Given("out_dir", path=out_dir), " is a file; choose a folder name.")
     if not out_dir.exists():
         return
     old = [
@@ -46,8 +46,11 @@ def check_record_dir(out_dir: Path, force: bool) -> None:
     ]
     if old and not force:
         raise OutputError(
-            f"{out_dir} already holds a recording ({len(old)} files); choose another --out "
-            "folder or pass --force to replace it."
+            f"{out_dir} already holds a recording ({len(old)} files); ",
+            Remedy("choose_out_folder"),
+            " or ",
+            Remedy("force_replace"),
+            ".",
         )
     for p in old:
         p.unlink()

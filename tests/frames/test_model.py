@@ -20,6 +20,7 @@ import platformdirs
 import pytest
 import requests
 
+from posturecam.cli import advice
 from posturecam.errors import ModelError
 from posturecam.frames import model
 
@@ -117,12 +118,20 @@ def real_variant(real_bytes: bytes) -> model.ModelVariant:
     return model.verify(REAL_MODEL)
 
 
+def cli_remedy() -> str:
+    """The remedy every ModelError ends with, as the command line words it."""
+    return advice.render(ModelError(model._remedy()))
+
+
 def assert_helpful(exc: pytest.ExceptionInfo[ModelError]) -> str:
-    msg = str(exc.value)
-    assert msg.endswith(model.remedy())
+    """The message as the CLI prints it; the library's own words name no flag."""
+    msg = advice.render(exc.value)
+    assert msg.endswith(cli_remedy())
     for needle in ("--model", "POSTURECAM_MODEL", "posturecam model import", "model fetch"):
         assert needle in msg
     assert str(model.cache_dir()) in msg
+    assert "--" not in str(exc.value)
+    assert exc.value.remedies == (model._remedy(),)
     return msg
 
 
@@ -158,7 +167,9 @@ def test_cache_dir_honours_posturecam_home(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_remedy_is_shared_and_names_every_way(isolated: Path) -> None:
-    text = model.remedy()
+    plain = str(ModelError(model._remedy()))
+    assert "--" not in plain and "POSTURECAM_MODEL" in plain and str(isolated) in plain
+    text = cli_remedy()
     for needle in (
         "--model PATH",
         "POSTURECAM_MODEL",

@@ -5,6 +5,7 @@ All fixtures are generated in tmp_path so the tests need no data files.
 
 from __future__ import annotations
 
+import re
 import struct
 import time
 import zlib
@@ -14,8 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
+from posturecam.cli import advice
 from posturecam.core.types import Frame
-from posturecam.errors import CameraUnavailable, SourceError
+from posturecam.errors import CameraUnavailable, Remedy, SourceError
 from posturecam.frames.imaging import (
     CORRUPT,
     EMPTY_FILE,
@@ -23,7 +25,8 @@ from posturecam.frames.imaging import (
     TRUNCATED_PNG,
     decode_image,
 )
-from posturecam.frames.sources import FolderSource, _VideoClock, natural_key, open_source
+from posturecam.frames.sources import FolderSource, natural_key, open_source
+from posturecam.frames.video_clock import VideoClock
 
 
 def _encode(img: np.ndarray, ext: str = ".png") -> bytes:
@@ -154,15 +157,18 @@ def test_manifest_without_rows_is_refused(tmp_path: Path) -> None:
 
 def test_folder_without_timing_asks_for_manifest_or_fps(tmp_path: Path) -> None:
     folder = _folder(tmp_path, ["a.png"])
-    with pytest.raises(SourceError, match=r"manifest\.csv.*--fps.*--stills"):
+    with pytest.raises(SourceError) as exc:
         open_source(folder)
+    assert re.search(r"manifest\.csv.*--fps N.*--stills", advice.render(exc.value))
+    assert Remedy("give_fps") in exc.value.remedies and "--" not in str(exc.value)
 
 
 @pytest.mark.parametrize("fps", [0, -1, float("nan"), float("inf")])
 def test_bad_fps_is_refused(tmp_path: Path, fps: float) -> None:
     folder = _folder(tmp_path, ["a.png"])
-    with pytest.raises(SourceError, match="--fps"):
+    with pytest.raises(SourceError) as exc:
         open_source(folder, fps=fps)
+    assert advice.render(exc.value).startswith("--fps must be a positive number")
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -366,13 +372,13 @@ def test_single_image_file_suggests_a_folder(tmp_path: Path) -> None:
 
 
 def test_video_clock_falls_back_to_fps_when_container_repeats_zero() -> None:
-    clock = _VideoClock(10.0, "v.mp4")
+    clock = VideoClock(10.0, "v.mp4")
     assert [clock.stamp(i, 0.0) for i in range(4)] == [0.0, 0.1, 0.2, pytest.approx(0.3)]
     assert clock.source == "fps"
 
 
 def test_video_clock_midstream_glitch_estimates_rate_and_stays_monotonic() -> None:
-    clock = _VideoClock(None, "v.mp4")
+    clock = VideoClock(None, "v.mp4")
     msecs = [1000.0, 1040.0, 1080.0, 1120.0, 0.0, 0.0]
     t = [clock.stamp(i, m) for i, m in enumerate(msecs)]
     assert t[:4] == pytest.approx([0.0, 0.04, 0.08, 0.12])
@@ -381,10 +387,12 @@ def test_video_clock_midstream_glitch_estimates_rate_and_stays_monotonic() -> No
 
 
 def test_video_clock_without_any_rate_asks_for_fps() -> None:
-    clock = _VideoClock(None, "v.mp4")
+    clock = VideoClock(None, "v.mp4")
     clock.stamp(0, 0.0)
-    with pytest.raises(SourceError, match="--fps"):
+    with pytest.raises(SourceError) as exc:
         clock.stamp(1, 0.0)
+    assert "pass --fps N to time its frames" in advice.render(exc.value)
+    assert exc.value.remedies == (Remedy("give_fps"),)
 
 
 # --------------------------------------------------------------------------- camera
@@ -392,8 +400,10 @@ def test_video_clock_without_any_rate_asks_for_fps() -> None:
 
 def test_missing_camera_raises_quickly() -> None:
     started = time.perf_counter()
-    with pytest.raises(CameraUnavailable, match="another --source index"):
+    with pytest.raises(CameraUnavailable) as exc:
         open_source(99)
+    assert advice.render(exc.value).endswith("or try another --source index")
+    assert exc.value.remedies == (Remedy("other_camera_index"),)
     with pytest.raises(CameraUnavailable):
         open_source("99")
     assert time.perf_counter() - started < 10
