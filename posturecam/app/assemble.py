@@ -18,10 +18,11 @@ from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live.control import ControlWatcher
 from posturecam.live.launch import build_monitor
-from posturecam.live.monitor import Devices, Monitor, Sinks
+from posturecam.live.monitor import Monitor
 from posturecam.live.notify import NotificationHub, make_notifier
 from posturecam.live.presenter import Listener, StatusLine
 from posturecam.live.sessionlog import SessionLog
+from posturecam.live.wiring import Devices, Sinks
 from posturecam.settings import Settings
 
 

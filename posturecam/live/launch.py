@@ -22,19 +22,19 @@ from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live import control
 from posturecam.live.feedback import FeedbackWatcher
 from posturecam.live.gating import GateSettings
-from posturecam.live.monitor import (
+from posturecam.live.monitor import Monitor
+from posturecam.live.notify import make_notifier
+from posturecam.live.presenter import StatusLine
+from posturecam.live.sessionlog import SessionLog
+from posturecam.live.wiring import (
     ControlCommands,
     Devices,
-    Monitor,
     MonitorOptions,
     ProfileSlot,
     Requests,
     SessionInfo,
     Sinks,
 )
-from posturecam.live.notify import make_notifier
-from posturecam.live.presenter import StatusLine
-from posturecam.live.sessionlog import SessionLog
 from posturecam.profiles import Profile
 from posturecam.settings import Settings
 

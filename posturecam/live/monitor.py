@@ -1,11 +1,11 @@
 """The live monitor's loop: fresh camera frames -> pose -> judgement -> a calm timeline -> nudges.
 
-The loop only sequences the parts it composes: pacing (rate and change gating), live scoring
-(judgement, moving baseline, timeline), the coach, the session recorder (log and notifier),
-the presenter (status line, preview, listener) and the profile keeper (feedback). Everything
-it talks to (camera, model, session log, control file, notifier, preview, clocks) is passed
-in, so the loop runs in tests with fakes. Time comes from frame timestamps; the wall clock
-only dates the session log.
+The loop only sequences the parts it composes: its cadence (rate, change gating, gaps),
+live scoring (judgement, moving baseline, timeline), the coach, the session recorder (log and
+notifier), the presenter (status line, preview, listener), the profile keeper (feedback) and
+the one calibration window (live.calibration). Everything it talks to (camera, model, session
+log, control file, notifier, preview, clocks) is passed in, so the loop runs in tests with
+fakes. Time comes from frame timestamps; the wall clock only dates the session log.
 """
 
 from __future__ import annotations
@@ -16,126 +16,34 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from posturecam.core.adapt import AdaptSettings
 from posturecam.core.coach import Coach
-from posturecam.core.judge import JudgeSettings
-from posturecam.core.temporal import Step, TemporalSettings
+from posturecam.core.temporal import Step
 from posturecam.core.types import Frame
 from posturecam.errors import CalibrationError
-from posturecam.frames.capture import ENDED, OK, LiveCapture
-from posturecam.frames.engine import LandmarkLog, run_pose
-from posturecam.frames.pose import PoseEstimator
-from posturecam.live import feedback as fb
-from posturecam.live.calibration import calibrate
-from posturecam.live.control import ControlWatcher
-from posturecam.live.gating import GateSettings
+from posturecam.frames.capture import ENDED, OK, Health
+from posturecam.frames.engine import LandmarkLog
+from posturecam.frames.pacing import paced
+from posturecam.live.cadence import Cadence
+from posturecam.live.calibration import calibrate, calibration_window
 from posturecam.live.keeper import ProfileKeeper, RecentFrames
-from posturecam.live.notify import NotificationHub
-from posturecam.live.pacing import Pacer
-from posturecam.live.presenter import Listener, Presenter, Preview, StatusLine
+from posturecam.live.presenter import Presenter, StatusLine
 from posturecam.live.recorder import SessionRecorder, SessionTotals
-from posturecam.live.scoring import LiveScorer, ScoringOptions
-from posturecam.live.sessionlog import SessionLog
+from posturecam.live.scoring import LiveScorer
 from posturecam.live.states import NO_CAMERA, PAUSED
+from posturecam.live.wiring import (
+    Devices,
+    MonitorOptions,
+    ProfileSlot,
+    Requests,
+    SessionInfo,
+    Sinks,
+)
 from posturecam.profiles import Profile
 from posturecam.text import format_duration
 
 _IMPORTED = time.monotonic()
-
-
-@dataclass(frozen=True)
-class MonitorOptions:
-    rate_hz: float = 1.0  # while posture is settled: low cost
-    max_rate_hz: float = 5.0  # while drifting or slouching: prompt alerts
-    snooze_s: float = 1800.0  # the preview's 's' key
-    sample_every_s: float = 1.0  # session log resolution
-    calibration_s: float = 8.0
-    calibration_rate_hz: float = 5.0
-    temporal: TemporalSettings = field(default_factory=TemporalSettings)
-    judge: JudgeSettings | None = None  # None: the profile's own settings
-    adapt: AdaptSettings = field(default_factory=AdaptSettings)
-    gate: GateSettings = field(default_factory=GateSettings)  # reuse landmarks of a still scene
-
-    @property
-    def scoring(self) -> ScoringOptions:
-        return ScoringOptions(self.temporal, self.judge, self.adapt)
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the session log keeps of the options."""
-        return {
-            "rate_hz": self.rate_hz,
-            "max_rate_hz": self.max_rate_hz,
-            "temporal": self.temporal.to_dict(),
-            "judge": self.judge.to_dict() if self.judge else None,
-        }
-
-
-@dataclass(frozen=True)
-class Devices:
-    """What the monitor watches with."""
-
-    capture: LiveCapture
-    estimator: PoseEstimator
-
-
-@dataclass(frozen=True)
-class ProfileSlot:
-    """The profile to judge against (None: calibrate first) and how to save a new one."""
-
-    profile: Profile | None
-    save: Callable[[Profile], None]
-    path: Path | None = None  # where ``save`` writes; feedback's backup sits beside it
-
-
-@dataclass(frozen=True)
-class Sinks:
-    """Where what the monitor sees goes; each is optional but the status line."""
-
-    log: SessionLog | None = None
-    notifier: NotificationHub | None = None
-    status: StatusLine | None = None  # None: a status line on stdout
-    preview: Preview | None = None
-    listener: Listener | None = None
-
-
-@dataclass(frozen=True)
-class ControlCommands:
-    """What the preview's keys do; the same functions `posturecam pause|snooze|resume` call."""
-
-    pause: Callable[[], Any]
-    resume: Callable[[], Any]
-    snooze: Callable[[float], Any]
-
-
-class FeedbackSource(Protocol):
-    """Where feedback requests come from and answers go (feedback.FeedbackWatcher)."""
-
-    def poll(self, now: float) -> fb.Request | None: ...
-    def answer(self, request: fb.Request, ok: bool, message: str, now: float) -> None: ...
-
-
-@dataclass(frozen=True)
-class Requests:
-    """Where the person's requests come from: the control file, the keys, feedback."""
-
-    control: ControlWatcher | None = None
-    commands: ControlCommands | None = None
-    feedback: FeedbackSource | None = None
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    """About this session: its source, the model, today so far, and its clocks."""
-
-    source_name: str = ""
-    model_variant: str = ""
-    slouched_before_s: float = 0.0  # earlier today, from the session log
-    wall: Callable[[], float] = time.time
-    wait: Callable[[float], Any] | None = None  # sleeping between frames; None: until stop()
 
 
 def process_age_s() -> float:
@@ -176,7 +84,7 @@ class Monitor:
             self.presenter, self.wall, sinks.log, sinks.notifier, o.sample_every_s
         )
         self.scorer = LiveScorer(o.scoring)
-        self.pacer = Pacer(
+        self.cadence = Cadence(
             self.estimator, o.rate_hz, o.max_rate_hz, o.temporal.persistence_s, o.gate
         )
         self.recent = RecentFrames()
@@ -228,27 +136,43 @@ class Monitor:
         if self._capturing:
             self.capture.release()
             self._capturing = False
-        self.pacer.forget()
+        self.cadence.forget()
 
     def _close_timeline(self) -> None:
         """Fold the timeline's totals in and start a fresh one (after a pause or recalibration)."""
         self.totals.add(self.scorer.restart())
-        self.pacer.forget()
+        self.cadence.forget()
 
     # ------------------------------------------------------------------ calibration
 
     def calibrate(self) -> bool:
         """Measure the upright baseline from the live camera; True when a profile was saved."""
-        seconds = self.options.calibration_s
+        o = self.options
         self._ensure_capturing()
         self.presenter.message(
-            f"Calibrating: sit upright and comfortable, facing the screen, for {seconds:g} s..."
+            f"Calibrating: sit upright and comfortable, facing the screen, for "
+            f"{o.calibration_s:g} s..."
         )
-        self.presenter.tell("calibrating", seconds=seconds)
-        frames = self._calibration_frames()
+        self.presenter.tell("calibrating", seconds=o.calibration_s)
+        frames = paced(
+            self.capture,
+            o.calibration_rate_hz,
+            stop=self._stop,
+            wait=self._wait,
+            on_wait=self._calibration_waits,
+        )
+        log = calibration_window(frames, self.estimator, seconds=o.calibration_s)
+        if self.capture.health.status == ENDED:
+            self.stop("source ended")
         if self.stopping:
             return False
-        log: LandmarkLog = run_pose(frames, self.estimator)
+        return self._calibrated(log)
+
+    def _calibration_waits(self, health: Health) -> None:
+        self.presenter.show(f"calibration waiting: {health.message}")
+
+    def _calibrated(self, log: LandmarkLog) -> bool:
+        """The calibration window's profile, saved and used; False when it cannot be made."""
         name = self.profile.name if self.profile else "default"
         s = self.session
         try:
@@ -268,27 +192,6 @@ class Monitor:
             )
         self.presenter.tell("calibrated", view=profile.view, frames=profile.frames)
         return True
-
-    def _calibration_frames(self) -> list[Frame]:
-        """The calibration window's frames, at the calibration rate (stops at a source's end)."""
-        o = self.options
-        frames: list[Frame] = []
-        start: float | None = None
-        while not self.stopping:
-            frame = self.capture.latest(timeout=1.0)
-            if frame is None:
-                health = self.capture.health
-                if health.status == ENDED:
-                    self.stop("source ended")
-                    break
-                self.presenter.show(f"calibration waiting: {health.message}")
-                continue
-            start = frame.t_s if start is None else start
-            if frame.t_s - start >= o.calibration_s:
-                break
-            frames.append(frame)
-            self._wait(1.0 / o.calibration_rate_hz)
-        return frames
 
     # ------------------------------------------------------------------ the loop
 
@@ -340,7 +243,7 @@ class Monitor:
             self.presenter.message("camera: back")
             self._health_shown = OK
         step = self._analyse(frame)
-        self._wait(max(0.0, self.pacer.interval(step) - (time.monotonic() - began)))
+        self._wait(max(0.0, self.cadence.interval(step) - (time.monotonic() - began)))
 
     def _hold(self, held: str) -> None:
         """Paused or snoozed: the camera is released until the person says otherwise."""
@@ -367,20 +270,20 @@ class Monitor:
         if health.status != self._health_shown:
             self.presenter.message(f"camera: {health.message}")
             self._health_shown = health.status
-        self.pacer.forget()
+        self.cadence.forget()
         self.recorder.sample(None, NO_CAMERA)
         self._handle_key(self.presenter.no_frame(health))
 
     def _analyse(self, frame: Frame) -> Step:
         profile = self.profile
         assert profile is not None
-        gap = self.pacer.gap(self.wall(), frame.t_s)
+        gap = self.cadence.gap(self.wall(), frame.t_s)
         if gap is not None:  # a computer that slept: timers start afresh, as after a pause
             self._close_timeline()
             self.presenter.message(
                 f"no frames for {format_duration(gap)} (the computer slept?): timers start afresh"
             )
-        landmarks, carried = self.pacer.landmarks(frame)
+        landmarks, carried = self.cadence.landmarks(frame)
         verdict, step = self.scorer.score(frame, landmarks, carried, profile)
         totals = self.totals
         totals.frames += 1

@@ -16,16 +16,16 @@ from posturecam.core.judge import MAX_EXAMPLES, limits
 from posturecam.frames.engine import run_pose
 from posturecam.live import feedback as fb
 from posturecam.live.calibration import calibrate
-from posturecam.live.monitor import (
+from posturecam.live.monitor import Monitor
+from posturecam.live.presenter import StatusLine
+from posturecam.live.wiring import (
     Devices,
-    Monitor,
     MonitorOptions,
     ProfileSlot,
     Requests,
     SessionInfo,
     Sinks,
 )
-from posturecam.live.presenter import StatusLine
 
 
 @pytest.fixture

@@ -17,19 +17,19 @@ from posturecam.frames.engine import run_pose
 from posturecam.live.calibration import calibrate
 from posturecam.live.control import Control
 from posturecam.live.gating import GateSettings
-from posturecam.live.monitor import (
+from posturecam.live.monitor import Monitor
+from posturecam.live.presenter import StatusLine
+from posturecam.live.scoring import judge_frame
+from posturecam.live.sessionlog import SessionLog
+from posturecam.live.wiring import (
     ControlCommands,
     Devices,
-    Monitor,
     MonitorOptions,
     ProfileSlot,
     Requests,
     SessionInfo,
     Sinks,
 )
-from posturecam.live.presenter import StatusLine
-from posturecam.live.scoring import judge_frame
-from posturecam.live.sessionlog import SessionLog
 
 IMG = np.zeros((480, 640, 3), np.uint8)
 EPOCH = 1_700_000_000.0

@@ -1,5 +1,6 @@
-"""When the live monitor looks and whether the model must run: a frame rate that follows the
-state, change gating's reuse of the last landmarks, and gaps (a computer that slept)."""
+"""The live monitor's cadence: when it looks, and whether the model must run. A frame rate
+that follows the state, change gating's reuse of the last landmarks, and gaps (a computer
+that slept)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def watchful(step: Step, persistence_s: float) -> bool:
     return False
 
 
-class Pacer:
+class Cadence:
     """Runs the model or reuses its last landmarks, and says how long to wait for the next frame."""
 
     def __init__(
