@@ -20,6 +20,7 @@ from posturecam.errors import CalibrationError
 from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live import control
+from posturecam.live.calibration import WINDOW_S
 from posturecam.live.feedback import FeedbackWatcher
 from posturecam.live.gating import GateSettings
 from posturecam.live.monitor import Monitor
@@ -128,7 +129,7 @@ def run_monitor(
     if profile is None:
         print(
             f"No calibration for '{m.profile}' yet: posturecam first measures how you sit when "
-            "upright (about 8 s). Sit comfortably tall, facing the screen.",
+            f"upright (about {WINDOW_S:g} s). Sit comfortably tall, facing the screen.",
             file=stream,
             flush=True,
         )
