@@ -28,51 +28,10 @@ from pathlib import Path
 from types import TracebackType
 
 from posturecam.core.temporal import UPRIGHT
-from posturecam.errors import PosturecamError
+from posturecam.live.sessionfile import SessionLogError, connect, transaction
 from posturecam.live.states import JUDGED, NOT_MONITORED, SLOUCHED, STATES
 
-# 2: samples.carried (the monitor reused the last landmarks: change gating). A
-# version-1 log is upgraded in place when opened; its old rows say NULL (unknown).
-SCHEMA_VERSION = 2
 FILE_NAME = "sessions.sqlite3"
-BUSY_TIMEOUT_MS = 5000
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    started_at REAL NOT NULL,
-    ended_at REAL,
-    end_reason TEXT,
-    profile TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT '',
-    settings TEXT NOT NULL DEFAULT '{}',
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS samples (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    at REAL NOT NULL,
-    t_s REAL,
-    dt_s REAL NOT NULL,
-    state TEXT NOT NULL,
-    score REAL,
-    present INTEGER,
-    issues TEXT NOT NULL DEFAULT '',
-    carried INTEGER
-);
-CREATE TABLE IF NOT EXISTS events (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    at REAL NOT NULL,
-    t_s REAL,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS samples_at ON samples(at);
-CREATE INDEX IF NOT EXISTS samples_session ON samples(session_id, at);
-CREATE INDEX IF NOT EXISTS events_at ON events(at);
-CREATE INDEX IF NOT EXISTS events_session ON events(session_id, at);
-"""
 
 
 def _in(states: tuple[str, ...]) -> str:
@@ -96,10 +55,6 @@ MAX_HISTORY_DAYS = 3660  # about 10 years; far beyond it the calendar itself run
 MAX_PENDING = 7200
 # What a full or failing disk raises; other sqlite3 errors are bugs or a damaged file.
 _TRANSIENT = (sqlite3.OperationalError, OSError)
-
-
-class SessionLogError(PosturecamError):
-    """The session log file cannot be opened or written."""
 
 
 def default_path() -> Path:
@@ -159,44 +114,7 @@ class SessionLog:
     def open(cls, path: Path | None = None) -> SessionLog:
         """Open or create the log; never changes a file it refuses to use."""
         path = Path(path) if path is not None else default_path()
-        _check_header(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SessionLogError(
-                f"cannot create the folder for the session log {path} "
-                f"({exc.strerror or exc}); make it writable or set POSTURECAM_HOME."
-            ) from exc
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _open_error(path, exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise SessionLogError(
-                    f"the session log {path} was written by a newer posturecam (schema "
-                    f"{version}, this one knows {SCHEMA_VERSION}); upgrade posturecam, or move "
-                    "the file aside to start a new log (it was left as it is)."
-                )
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise SessionLogError(
-                    f"the session log {path} cannot use write-ahead logging (journal mode "
-                    f"{mode!r}); keep it on a local disk, or set POSTURECAM_HOME to one."
-                )
-            conn.execute("PRAGMA synchronous = NORMAL")
-            if version < SCHEMA_VERSION:
-                with _transaction(conn, "BEGIN IMMEDIATE"):
-                    _create(conn)
-        except SessionLogError:
-            conn.close()
-            raise
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _open_error(path, exc) from exc
-        return cls(conn, path)
+        return cls(connect(path), path)
 
     def close(self) -> None:
         self._conn.close()
@@ -220,7 +138,7 @@ class SessionLog:
         Only the monitor holding ``control.monitor_lock`` calls this, so an open session found
         here cannot belong to a live process.
         """
-        with self._writing("start a session"), _transaction(self._conn, "BEGIN IMMEDIATE"):
+        with self._writing("start a session"), transaction(self._conn, "BEGIN IMMEDIATE"):
             self._conn.execute(
                 """
                 UPDATE sessions SET end_reason = 'killed', ended_at = MAX(started_at,
@@ -318,7 +236,7 @@ class SessionLog:
             self._dropped += 1
         self._pending.append((sql, params))
         try:
-            with self._writing(what), _transaction(self._conn, "BEGIN IMMEDIATE"):
+            with self._writing(what), transaction(self._conn, "BEGIN IMMEDIATE"):
                 for statement, values in self._pending:
                     self._conn.execute(statement, values)
         except SessionLogError as exc:
@@ -361,7 +279,7 @@ class SessionLog:
             )
         today = datetime.fromtimestamp(now if now is not None else datetime.now().timestamp())
         out = []
-        with self._reading("read the history"), _transaction(self._conn):
+        with self._reading("read the history"), transaction(self._conn):
             for back in range(days):
                 day = today.date() - timedelta(days=back)
                 out.append(self._day(day))
@@ -418,61 +336,3 @@ def _errors(template: str) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise SessionLogError(template.format(exc=exc)) from exc
-
-
-@contextlib.contextmanager
-def _transaction(conn: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
-    """An explicit transaction on an autocommit connection; ROLLBACK on any error."""
-    conn.execute(begin)
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        raise
-
-
-def _create(conn: sqlite3.Connection) -> None:
-    """Create the tables, or bring an older log up to this schema (rows kept)."""
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(samples)")}
-    if "carried" not in columns:  # a version-1 log
-        conn.execute("ALTER TABLE samples ADD COLUMN carried INTEGER")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def _check_header(path: Path) -> None:
-    """Refuse a non-empty file that is not SQLite before SQLite touches it."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise SessionLogError(
-            f"cannot read the session log {path} ({exc.strerror or exc}); check its "
-            "permissions or set POSTURECAM_HOME to another folder."
-        ) from exc
-    if head and head != _SQLITE_HEADER:
-        raise SessionLogError(_not_a_database(path))
-
-
-def _not_a_database(path: Path) -> str:
-    return (
-        f"{path} is not a posturecam session log (not an SQLite database); move it aside "
-        "and a new log will be started (the file was left as it is)."
-    )
-
-
-def _open_error(path: Path, exc: sqlite3.Error) -> SessionLogError:
-    text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return SessionLogError(_not_a_database(path))
-    return SessionLogError(
-        f"cannot open the session log {path} ({text}); check that its folder is writable, "
-        "or set POSTURECAM_HOME to a folder that is."
-    )

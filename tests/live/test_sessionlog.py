@@ -18,9 +18,8 @@ import pytest
 
 from posturecam.errors import PosturecamError
 from posturecam.live.history import format_history
+from posturecam.live.sessionfile import _SCHEMA, SCHEMA_VERSION
 from posturecam.live.sessionlog import (
-    _SCHEMA,
-    SCHEMA_VERSION,
     DaySummary,
     SessionLog,
     SessionLogError,
