@@ -25,17 +25,17 @@ from posturecam.core.judge import (
 )
 from posturecam.errors import OutputError
 from posturecam.research.outputs import write_events, write_frames_csv
-from posturecam.research.report import (
+from posturecam.research.report import make_report
+from posturecam.research.report_data import (
     STATE_COLOURS,
     baseline_bands,
-    clock,
-    duration_text,
-    make_report,
     share_upright,
     state_runs,
 )
 from posturecam.research.run_folder import EVENTS, FRAMES, SUMMARY
 from posturecam.storage import write_json
+from posturecam.text import format_clock as clock
+from posturecam.text import format_duration_long as duration_text
 
 pytest.importorskip("matplotlib")
 
@@ -356,11 +356,12 @@ def test_score_gaps_stay_gaps(run_dir: Path) -> None:
     """Undecided frames are NaN in the plotted line, never 0."""
     from matplotlib.figure import Figure
 
-    from posturecam.research.report import _draw_score, load_run
+    from posturecam.research.report_data import load_run
+    from posturecam.research.report_plots import draw_score
 
     run = load_run(run_dir)
     fig = Figure()
-    _draw_score(fig, run)
+    draw_score(fig, run)
     line = fig.axes[0].lines[0]
     y = np.asarray(line.get_ydata(), dtype=float)
     assert np.isnan(y[140:180]).all()
@@ -412,13 +413,14 @@ def test_what_decided_plot_with_the_new_columns(new_run: Path) -> None:
 def test_what_decided_draws_threshold_zero_spans_and_markers(new_run: Path) -> None:
     from matplotlib.figure import Figure
 
-    from posturecam.research.report import _draw_decided, decided, load_run
+    from posturecam.research.report_data import decided, load_run
+    from posturecam.research.report_plots import draw_decided
 
     run = load_run(new_run)
     found = decided(run)
     assert found is not None
     fig = Figure()
-    _draw_decided(fig, run, found)
+    draw_decided(fig, run, found)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "threshold 0.4, placed by spread" in labels
@@ -519,7 +521,8 @@ def test_decided_text_names_what_placed_the_threshold(
 ) -> None:
     from matplotlib.figure import Figure
 
-    from posturecam.research.report import _draw_decided, decided, load_run
+    from posturecam.research.report_data import decided, load_run
+    from posturecam.research.report_plots import draw_decided
 
     summary = json.loads((new_run / SUMMARY).read_text())
     summary["baseline"]["limits"]["placed_by"] = placed_by
@@ -527,7 +530,7 @@ def test_decided_text_names_what_placed_the_threshold(
     assert text in words(parse(make_report(new_run).html))
     run = load_run(new_run)
     fig = Figure()
-    _draw_decided(fig, run, decided(run))
+    draw_decided(fig, run, decided(run))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     expected = f"threshold 0.4, placed by {label}" if label else "threshold 0.4"
     assert expected in labels
