@@ -25,6 +25,7 @@ from posturecam.errors import CalibrationError
 from posturecam.frames.capture import ENDED, OK, Health
 from posturecam.frames.engine import LandmarkLog
 from posturecam.frames.pacing import paced
+from posturecam.live import wiring
 from posturecam.live.cadence import Cadence
 from posturecam.live.calibration import calibrate, calibration_window
 from posturecam.live.keeper import ProfileKeeper, RecentFrames
@@ -32,14 +33,6 @@ from posturecam.live.presenter import Presenter, StatusLine
 from posturecam.live.recorder import SessionRecorder, SessionTotals
 from posturecam.live.scoring import LiveScorer
 from posturecam.live.states import NO_CAMERA, PAUSED
-from posturecam.live.wiring import (
-    Devices,
-    MonitorOptions,
-    ProfileSlot,
-    Requests,
-    SessionInfo,
-    Sinks,
-)
 from posturecam.profiles import Profile
 from posturecam.text import format_duration
 
@@ -63,18 +56,18 @@ class Monitor:
 
     def __init__(
         self,
-        devices: Devices,
-        slot: ProfileSlot,
-        options: MonitorOptions | None = None,
-        sinks: Sinks | None = None,
-        requests: Requests | None = None,
-        session: SessionInfo | None = None,
+        devices: wiring.Devices,
+        slot: wiring.ProfileSlot,
+        options: wiring.MonitorOptions | None = None,
+        sinks: wiring.Sinks | None = None,
+        requests: wiring.Requests | None = None,
+        session: wiring.SessionInfo | None = None,
     ) -> None:
-        o = self.options = options or MonitorOptions()
-        sinks = sinks or Sinks()
+        o = self.options = options or wiring.MonitorOptions()
+        sinks = sinks or wiring.Sinks()
         self.capture, self.estimator = devices.capture, devices.estimator
-        self.requests = requests or Requests()
-        self.session = session or SessionInfo()
+        self.requests = requests or wiring.Requests()
+        self.session = session or wiring.SessionInfo()
         self.wall = self.session.wall
         self.keeper = ProfileKeeper(slot.profile, slot.save, slot.path)
         self.presenter = Presenter(

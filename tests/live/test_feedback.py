@@ -15,17 +15,10 @@ from posturecam import profiles
 from posturecam.core.judge import MAX_EXAMPLES, limits
 from posturecam.frames.engine import run_pose
 from posturecam.live import feedback as fb
+from posturecam.live import wiring
 from posturecam.live.calibration import calibrate
 from posturecam.live.monitor import Monitor
 from posturecam.live.presenter import StatusLine
-from posturecam.live.wiring import (
-    Devices,
-    MonitorOptions,
-    ProfileSlot,
-    Requests,
-    SessionInfo,
-    Sinks,
-)
 
 
 @pytest.fixture
@@ -189,12 +182,12 @@ def make_monitor(script, profile, feedback, save, profile_path=None, pose=postur
         clock[0] += seconds
 
     monitor = Monitor(
-        Devices(FakeCapture(script, clock), FakePose(pose)),
-        ProfileSlot(profile, save, profile_path),
-        MonitorOptions(),
-        Sinks(status=StatusLine(out, tty=False)),
-        Requests(feedback=feedback),
-        SessionInfo(wall=lambda: clock[0], wait=wait),
+        wiring.Devices(FakeCapture(script, clock), FakePose(pose)),
+        wiring.ProfileSlot(profile, save, profile_path),
+        wiring.MonitorOptions(),
+        wiring.Sinks(status=StatusLine(out, tty=False)),
+        wiring.Requests(feedback=feedback),
+        wiring.SessionInfo(wall=lambda: clock[0], wait=wait),
     )
     return monitor, out
 

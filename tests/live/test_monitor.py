@@ -14,6 +14,7 @@ from factories import FakePose, front_pose
 from posturecam.core.types import Frame, Landmarks
 from posturecam.frames.capture import BUSY, ENDED, LOST, OK, Health
 from posturecam.frames.engine import run_pose
+from posturecam.live import wiring
 from posturecam.live.calibration import calibrate
 from posturecam.live.control import Control
 from posturecam.live.gating import GateSettings
@@ -21,15 +22,6 @@ from posturecam.live.monitor import Monitor
 from posturecam.live.presenter import StatusLine
 from posturecam.live.scoring import judge_frame
 from posturecam.live.sessionlog import SessionLog
-from posturecam.live.wiring import (
-    ControlCommands,
-    Devices,
-    MonitorOptions,
-    ProfileSlot,
-    Requests,
-    SessionInfo,
-    Sinks,
-)
 
 IMG = np.zeros((480, 640, 3), np.uint8)
 EPOCH = 1_700_000_000.0
@@ -145,12 +137,12 @@ def make_monitor(script, profile, *, log=None, watcher=None, preview=None, comma
         clock[0] += seconds
 
     monitor = Monitor(
-        Devices(capture, FakePose(posture)),
-        ProfileSlot(profile, saved.append if saved is not None else lambda p: None),
-        options or MonitorOptions(),
-        Sinks(log=log, status=StatusLine(out, tty=False), preview=preview),
-        Requests(control=watcher, commands=commands),
-        SessionInfo(wall=lambda: clock[0], wait=wait),
+        wiring.Devices(capture, FakePose(posture)),
+        wiring.ProfileSlot(profile, saved.append if saved is not None else lambda p: None),
+        options or wiring.MonitorOptions(),
+        wiring.Sinks(log=log, status=StatusLine(out, tty=False), preview=preview),
+        wiring.Requests(control=watcher, commands=commands),
+        wiring.SessionInfo(wall=lambda: clock[0], wait=wait),
     )
     return monitor, capture, out, waits
 
@@ -237,7 +229,7 @@ def test_pause_releases_the_camera_and_resume_takes_it_back(profile, tmp_path):
 
 def test_snooze_from_the_preview_key_and_quit(profile):
     calls: list = []
-    commands = ControlCommands(
+    commands = wiring.ControlCommands(
         pause=lambda: calls.append("pause"),
         resume=lambda: calls.append("resume"),
         snooze=lambda s: calls.append(("snooze", s)),
@@ -353,7 +345,7 @@ def test_a_slump_is_seen_at_once_and_posture_on_the_move_runs_every_frame(profil
 
 def test_gating_off_runs_the_model_on_every_frame(profile):
     script = frames(("up", 30))
-    options = MonitorOptions(gate=GateSettings(enabled=False))
+    options = wiring.MonitorOptions(gate=GateSettings(enabled=False))
     monitor, _, _, _ = make_monitor(script, profile, options=options)
     summary = monitor.run()
     assert summary["model_frames"] == summary["frames"] == 60
