@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from posturecam.core.geometry import MetricTable, compute_metrics
-from posturecam.core.types import NUM_LANDMARKS, Frame, LandmarkBatch
+from posturecam.core.types import NUM_LANDMARKS, Frame, LandmarkBatch, Landmarks
 from posturecam.frames.pose import PoseEstimator
 
 
@@ -46,69 +46,88 @@ def run_pose(
     on_frame: Callable[[Frame], None] | None = None,
 ) -> LandmarkLog:
     """Run the estimator over every usable frame; skipped frames keep their slot."""
-    idx: list[int] = []
-    ts: list[float] = []
-    names: list[str] = []
-    skips: list[str] = []
-    sizes: list[tuple[int, int]] = []
-    n_lm = NUM_LANDMARKS
-    xy: list[np.ndarray] = []
-    z: list[np.ndarray] = []
-    vis: list[np.ndarray] = []
-    world: list[np.ndarray] = []
-    detected: list[bool] = []
-    model_s = 0.0
-    nan2 = np.full((n_lm, 2), np.nan, np.float32)
-    nan1 = np.full(n_lm, np.nan, np.float32)
-    nan3 = np.full((n_lm, 3), np.nan, np.float32)
-    zero1 = np.zeros(n_lm, np.float32)
+    log = _LogBuilder()
     for frame in frames:
-        idx.append(frame.index)
-        ts.append(frame.t_s)
-        names.append(frame.name)
         if frame.image is None:
-            skips.append(frame.skip_reason)
-            sizes.append((0, 0))
-            xy.append(nan2)
-            z.append(nan1)
-            vis.append(zero1)
-            world.append(nan3)
-            detected.append(False)
+            log.skip(frame)
         else:
             t0 = time.perf_counter()
             lm = estimator.detect(frame)
-            model_s += time.perf_counter() - t0
-            skips.append("")
-            sizes.append((frame.image.shape[1], frame.image.shape[0]))
-            xy.append(lm.xy.astype(np.float32))
-            z.append(lm.z.astype(np.float32))
-            vis.append(lm.visibility.astype(np.float32))
-            world.append(lm.world.astype(np.float32))
-            detected.append(lm.detected)
+            log.model_s += time.perf_counter() - t0
+            log.add(frame, lm)
         if on_frame is not None:
             on_frame(frame)
-    batch = (
-        LandmarkBatch(
-            xy=np.stack(xy).astype(float),
-            z=np.stack(z).astype(float),
-            visibility=np.stack(vis).astype(float),
-            world=np.stack(world).astype(float),
-            detected=np.array(detected, bool),
+    return log.build()
+
+
+class _LogBuilder:
+    """The rows of a LandmarkLog as they come (float32 per frame, as the model gives them)."""
+
+    _NAN2 = np.full((NUM_LANDMARKS, 2), np.nan, np.float32)
+    _NAN1 = np.full(NUM_LANDMARKS, np.nan, np.float32)
+    _NAN3 = np.full((NUM_LANDMARKS, 3), np.nan, np.float32)
+    _ZERO1 = np.zeros(NUM_LANDMARKS, np.float32)
+
+    def __init__(self) -> None:
+        self.idx: list[int] = []
+        self.ts: list[float] = []
+        self.names: list[str] = []
+        self.skips: list[str] = []
+        self.sizes: list[tuple[int, int]] = []
+        self.xy: list[np.ndarray] = []
+        self.z: list[np.ndarray] = []
+        self.vis: list[np.ndarray] = []
+        self.world: list[np.ndarray] = []
+        self.detected: list[bool] = []
+        self.model_s = 0.0
+
+    def _slot(self, frame: Frame, skip: str, size: tuple[int, int]) -> None:
+        self.idx.append(frame.index)
+        self.ts.append(frame.t_s)
+        self.names.append(frame.name)
+        self.skips.append(skip)
+        self.sizes.append(size)
+
+    def skip(self, frame: Frame) -> None:
+        self._slot(frame, frame.skip_reason, (0, 0))
+        self.xy.append(self._NAN2)
+        self.z.append(self._NAN1)
+        self.vis.append(self._ZERO1)
+        self.world.append(self._NAN3)
+        self.detected.append(False)
+
+    def add(self, frame: Frame, lm: Landmarks) -> None:
+        assert frame.image is not None
+        self._slot(frame, "", (frame.image.shape[1], frame.image.shape[0]))
+        self.xy.append(lm.xy.astype(np.float32))
+        self.z.append(lm.z.astype(np.float32))
+        self.vis.append(lm.visibility.astype(np.float32))
+        self.world.append(lm.world.astype(np.float32))
+        self.detected.append(lm.detected)
+
+    def build(self) -> LandmarkLog:
+        batch = (
+            LandmarkBatch(
+                xy=np.stack(self.xy).astype(float),
+                z=np.stack(self.z).astype(float),
+                visibility=np.stack(self.vis).astype(float),
+                world=np.stack(self.world).astype(float),
+                detected=np.array(self.detected, bool),
+            )
+            if self.idx
+            else LandmarkBatch.stack([])
         )
-        if idx
-        else LandmarkBatch.stack([])
-    )
-    size = np.array(sizes, int).reshape(-1, 2)
-    return LandmarkLog(
-        frame=np.array(idx, int),
-        t_s=np.array(ts, float),
-        name=np.array(names, dtype=object),
-        skip_reason=np.array(skips, dtype=object),
-        width=size[:, 0],
-        height=size[:, 1],
-        landmarks=batch,
-        model_seconds=model_s,
-    )
+        size = np.array(self.sizes, int).reshape(-1, 2)
+        return LandmarkLog(
+            frame=np.array(self.idx, int),
+            t_s=np.array(self.ts, float),
+            name=np.array(self.names, dtype=object),
+            skip_reason=np.array(self.skips, dtype=object),
+            width=size[:, 0],
+            height=size[:, 1],
+            landmarks=batch,
+            model_seconds=self.model_s,
+        )
 
 
 def measure(log: LandmarkLog, view: str | None = None) -> MetricTable:

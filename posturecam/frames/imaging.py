@@ -235,6 +235,19 @@ def _size_problem(w: int, h: int) -> str:
     return ""
 
 
+def _jpeg_flags(size: tuple[int, int] | None, max_side: int) -> int:
+    """IMREAD_COLOR, reduced by DCT scaling (cheap in libjpeg) while still >= max_side."""
+    if size is not None:
+        for factor, reduced in (
+            (8, cv2.IMREAD_REDUCED_COLOR_8),
+            (4, cv2.IMREAD_REDUCED_COLOR_4),
+            (2, cv2.IMREAD_REDUCED_COLOR_2),
+        ):
+            if max(size) // factor >= max_side:
+                return reduced
+    return cv2.IMREAD_COLOR
+
+
 def decode_image(data: bytes, max_side: int = DEFAULT_MAX_SIDE) -> tuple[np.ndarray | None, str]:
     """Decode image bytes to HxWx3 uint8 BGR with long side <= ``max_side``.
 
@@ -263,18 +276,7 @@ def decode_image(data: bytes, max_side: int = DEFAULT_MAX_SIDE) -> tuple[np.ndar
         if problem:
             return None, problem
 
-    flags = cv2.IMREAD_UNCHANGED
-    if fmt == "jpeg":
-        flags = cv2.IMREAD_COLOR
-        if size is not None:
-            for factor, reduced in (
-                (8, cv2.IMREAD_REDUCED_COLOR_8),
-                (4, cv2.IMREAD_REDUCED_COLOR_4),
-                (2, cv2.IMREAD_REDUCED_COLOR_2),
-            ):
-                if max(size) // factor >= max_side:
-                    flags = reduced
-                    break
+    flags = _jpeg_flags(size, max_side) if fmt == "jpeg" else cv2.IMREAD_UNCHANGED
     try:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error:

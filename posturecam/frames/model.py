@@ -17,16 +17,12 @@ import contextlib
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
-
-from tqdm import tqdm
+from typing import Any
 
 from posturecam.errors import Given, ModelError, Phrase, Remedy
 from posturecam.paths import cache_root
@@ -36,7 +32,6 @@ _URL = (
     "pose_landmarker_{name}/float16/1/pose_landmarker_{name}.task"
 )
 _CHUNK = 1 << 20  # 1 MiB: hashing/downloading never holds a whole model in memory
-_TIMEOUT_S = 30
 _ZIP_MAGIC = b"PK\x03\x04"  # a .task bundle is a zip archive (local file header)
 _ZIP_PROBE = 1024
 _BUNDLE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
@@ -113,7 +108,7 @@ def _remedy(environ: Mapping[str, str] | None = None) -> Remedy:
     return Remedy("supply_model", env=ENV_MODEL, cache=cache_dir(environ))
 
 
-def _error(problem: Problem, environ: Mapping[str, str] | None = None) -> ModelError:
+def model_error(problem: Problem, environ: Mapping[str, str] | None = None) -> ModelError:
     """Build a ModelError whose message is the problem followed by the shared remedy."""
     parts = [problem] if isinstance(problem, str) else list(problem)
     if parts and isinstance(parts[-1], str):
@@ -131,7 +126,9 @@ def _get_variant(name: str, environ: Mapping[str, str] | None = None) -> ModelVa
         return VARIANTS[name]
     except KeyError:
         known = ", ".join(VARIANTS)
-        raise _error(f"Unknown pose model variant {name!r} (known: {known}).", environ) from None
+        raise model_error(
+            f"Unknown pose model variant {name!r} (known: {known}).", environ
+        ) from None
 
 
 def describe(resolved: ResolvedModel) -> str:
@@ -167,19 +164,19 @@ def _verify(
     where = (*((label,) if isinstance(label, str) else label), f" {path}")
     try:
         if not path.exists():
-            raise _error((*where, " does not exist."), environ)
+            raise model_error((*where, " does not exist."), environ)
         if path.is_dir():
-            raise _error((*where, " is a directory, not a .task file."), environ)
+            raise model_error((*where, " is a directory, not a .task file."), environ)
         size = path.stat().st_size
         if size == 0:
-            raise _error((*where, " is empty (0 bytes)."), environ)
+            raise model_error((*where, " is empty (0 bytes)."), environ)
         with path.open("rb") as f:
             head = f.read(_ZIP_PROBE)
         # Official bundles start with a short prefix before the first zip header, and a
         # truncated one has no central directory, so look for a local header near the start.
         if _ZIP_MAGIC not in head and not zipfile.is_zipfile(path):
             members = " and ".join(_BUNDLE_MEMBERS)
-            raise _error(
+            raise model_error(
                 (
                     *where,
                     " is not a MediaPipe pose landmarker bundle: a .task file is a zip "
@@ -188,7 +185,7 @@ def _verify(
                 environ,
             )
         if size not in {v.size for v in VARIANTS.values()}:
-            raise _error(
+            raise model_error(
                 (
                     *where,
                     f" is {size:,} bytes, which matches no official pose landmarker bundle "
@@ -199,11 +196,11 @@ def _verify(
             )
         digest = _sha256_file(path)
     except OSError as exc:
-        raise _error((*where, f" cannot be read: {exc}."), environ) from exc
+        raise model_error((*where, f" cannot be read: {exc}."), environ) from exc
     for v in VARIANTS.values():
         if v.sha256 == digest and v.size == size:
             return v
-    raise _error(
+    raise model_error(
         (
             *where,
             " is not an official pose landmarker bundle, or it is corrupt or truncated: "
@@ -255,18 +252,9 @@ def resolve(
         return ResolvedModel(path, found.name, ENV_MODEL)
 
     cached = cache_dir(env) / wanted.filename
-    cache_problem: tuple[str | Phrase, ...] = ()
-    if cached.exists():
-        try:
-            found = _verify(cached, "The cached model", env)
-        except ModelError as exc:
-            cache_problem = _problem(exc)
-        else:
-            if found.name == wanted.name:
-                return ResolvedModel(cached, found.name, "cache")
-            cache_problem = (
-                f"The cached model {cached} is the {found.name!r} variant, not {wanted.name!r}.",
-            )
+    found_cached, cache_problem = _from_cache(cached, wanted, env)
+    if found_cached is not None:
+        return found_cached
 
     if download:
         try:
@@ -274,11 +262,11 @@ def resolve(
         except ModelError as exc:
             if not cache_problem:
                 raise
-            raise _error((*cache_problem, "\n", *_problem(exc)), env) from exc
+            raise model_error((*cache_problem, "\n", *_problem(exc)), env) from exc
         return ResolvedModel(path, wanted.name, "download")
 
     problem = cache_problem or (f"No pose model found: no cached model at {cached}.",)
-    raise _error(
+    raise model_error(
         (
             *problem,
             "\n",
@@ -289,106 +277,33 @@ def resolve(
     )
 
 
+def _from_cache(
+    cached: Path, wanted: ModelVariant, env: Mapping[str, str]
+) -> tuple[ResolvedModel | None, tuple[object, ...]]:
+    """The cached model if it is the wanted one, else what is wrong with it (or nothing)."""
+    if not cached.exists():
+        return None, ()
+    try:
+        found = _verify(cached, "The cached model", env)
+    except ModelError as exc:
+        return None, _problem(exc)
+    if found.name == wanted.name:
+        return ResolvedModel(cached, found.name, "cache"), ()
+    problem = f"The cached model {cached} is the {found.name!r} variant, not {wanted.name!r}."
+    return None, (problem,)
+
+
 # --------------------------------------------------------------------------- writing the cache
 
 
-def _ensure_cache(environ: Mapping[str, str] | None) -> Path:
+def ensure_cache(environ: Mapping[str, str] | None) -> Path:
+    """The model cache folder, created if need be."""
     d = cache_dir(environ)
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise _error(f"Cannot create the model cache folder {d}: {exc}.", environ) from exc
+        raise model_error(f"Cannot create the model cache folder {d}: {exc}.", environ) from exc
     return d
-
-
-def _require_https(url: str, what: str, environ: Mapping[str, str] | None) -> None:
-    if urlsplit(url).scheme.lower() != "https":
-        raise _error(
-            f"Refusing to download the pose model over a non-HTTPS URL ({what}: {url}).", environ
-        )
-
-
-def _failed(v: ModelVariant, why: str, environ: Mapping[str, str] | None) -> ModelError:
-    return _error(f"Download of the {v.name!r} pose model from {v.url} failed: {why}.", environ)
-
-
-class _Capped:
-    """The download's file, refusing more bytes than the bundle has and hashing what it keeps."""
-
-    def __init__(self, fh: IO[bytes], v: ModelVariant, environ: Mapping[str, str] | None) -> None:
-        self.fh, self.v, self.environ = fh, v, environ
-        self.got = 0
-        self.sha = hashlib.sha256()
-
-    def write(self, chunk: bytes) -> int:
-        self.got += len(chunk)
-        if self.got > self.v.size:  # never fill the disk with an unexpected response
-            raise self.wrong_size()
-        self.sha.update(chunk)
-        return self.fh.write(chunk)
-
-    def flush(self) -> None:
-        self.fh.flush()
-
-    def wrong_size(self) -> ModelError:
-        more = "more than " if self.got > self.v.size else ""
-        return _failed(
-            self.v,
-            f"got {more}{min(self.got, self.v.size):,} bytes, expected {self.v.size:,} "
-            "(truncated or wrong file)",
-            self.environ,
-        )
-
-
-def _checked(
-    transport: Downloader, v: ModelVariant, environ: Mapping[str, str] | None
-) -> Downloader:
-    """pooch's downloader, with our size and SHA-256 checks (and words) around ``transport``."""
-
-    def download(url: str, output_file: str, pooch: object) -> None:
-        with open(output_file, "wb") as fh:
-            capped = _Capped(fh, v, environ)
-            transport(url, capped, pooch)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if capped.got != v.size:
-            raise capped.wrong_size()
-        digest = capped.sha.hexdigest()
-        if digest != v.sha256:
-            why = f"SHA-256 {digest} is not the official {v.sha256} (corrupt or tampered)"
-            raise _failed(v, why, environ)
-
-    return download
-
-
-def _https_transport(
-    v: ModelVariant, bar: tqdm | None, environ: Mapping[str, str] | None
-) -> Downloader:
-    """pooch's HTTP downloader: a timeout, HTTPS at every redirect, the announced size checked."""
-    import pooch  # only a download needs pooch and requests
-
-    def check(response: object, *_args: object, **_kwargs: object) -> None:
-        _check_response(response, v, environ)
-
-    return pooch.HTTPDownloader(
-        progressbar=bar if bar is not None else False,
-        chunk_size=_CHUNK,
-        timeout=_TIMEOUT_S,
-        hooks={"response": check},
-    )
-
-
-def _check_response(response: object, v: ModelVariant, environ: Mapping[str, str] | None) -> None:
-    """Refuse a response reached over plain HTTP, or one announcing another size than ours."""
-    url = str(getattr(response, "url", "") or v.url)
-    _require_https(url, "redirected to", environ)
-    if getattr(response, "is_redirect", False):
-        return
-    announced = (getattr(response, "headers", None) or {}).get("Content-Length")
-    if announced is not None and str(announced).isdigit() and int(announced) != v.size:
-        raise _failed(
-            v, f"the server announced {int(announced):,} bytes, expected {v.size:,}", environ
-        )
 
 
 def fetch(
@@ -400,38 +315,16 @@ def fetch(
 ) -> Path:
     """Make sure the cache holds an official bundle, downloading it if need be; return its path.
 
-    pooch downloads to a temp file in the cache folder, and moves it in place
-    only after our size and SHA-256 checks pass; on any failure the temp file
-    is removed and a file already cached is never touched. A cached file that
-    already verifies is kept. ``transport`` (pooch's downloader protocol)
-    replaces the HTTPS download, for tests.
+    A cached file that already verifies is kept; otherwise pooch downloads to a
+    temp file beside it, moved in place only after the size and SHA-256 checks
+    pass (see ``frames.download``, loaded only now: pooch and requests cost
+    start-up time nobody else should pay). ``transport`` replaces the HTTPS
+    download, for tests.
     """
-    v = _get_variant(variant, environ)
-    _require_https(v.url, "configured URL", environ)
-    d = _ensure_cache(environ)
-    import pooch
-    import requests
+    from posturecam.frames import download
 
-    bar = tqdm(
-        total=v.size,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc=v.filename,
-        file=sys.stderr,
-        disable=not progress or not sys.stderr.isatty(),
-        leave=False,
-    )
-    try:
-        with bar:
-            shown = None if bar.disable else bar
-            down = _checked(transport or _https_transport(v, shown, environ), v, environ)
-            got = pooch.retrieve(
-                v.url, f"sha256:{v.sha256}", fname=v.filename, path=d, downloader=down
-            )
-    except (OSError, ValueError, requests.RequestException) as exc:
-        raise _failed(v, str(exc), environ) from exc
-    return Path(got)
+    v = _get_variant(variant, environ)
+    return download.fetch(v, progress=progress, transport=transport, environ=environ)
 
 
 def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) -> Path:
@@ -442,7 +335,7 @@ def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) 
     """
     src = Path(file).expanduser()
     v = _verify(src, "The model file to import,", environ)
-    d = _ensure_cache(environ)
+    d = ensure_cache(environ)
     dest = d / v.filename
     with contextlib.suppress(OSError):
         if dest.exists() and os.path.samefile(src, dest):
@@ -457,10 +350,10 @@ def import_model(file: str | Path, *, environ: Mapping[str, str] | None = None) 
             os.fsync(f.fileno())
         # Re-check the copy: the source could change or the disk could fill mid-copy.
         if _sha256_file(tmp) != v.sha256:
-            raise _error(f"Copying {src} into the cache produced a corrupt file.", environ)
+            raise model_error(f"Copying {src} into the cache produced a corrupt file.", environ)
         os.replace(tmp, dest)
     except OSError as exc:
-        raise _error(f"Cannot copy {src} into the model cache {d}: {exc}.", environ) from exc
+        raise model_error(f"Cannot copy {src} into the model cache {d}: {exc}.", environ) from exc
     finally:
         with contextlib.suppress(OSError):  # gone already once it replaced the old file
             tmp.unlink()

@@ -92,6 +92,46 @@ class FrameSource:
         return f"<{type(self).__name__} {self.kind} {self.name!r}>"
 
 
+def _list_images(folder: Path) -> tuple[list[str], list[str]]:
+    """The folder's entries named like images, in natural order, and the other entries.
+
+    Entries named like images keep their frame slot whatever they are: one that is
+    not a readable regular file (a FIFO, a directory, a symlink loop) is skipped
+    with its reason when read, instead of vanishing or stopping the folder. A
+    folder without a single regular image is refused, saying what it holds.
+    """
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: natural_key(e.name))
+    except OSError as exc:
+        raise SourceError(f"cannot list folder {folder}: {stat_problem(exc)}") from exc
+    images: list[str] = []
+    ignored: list[str] = []
+    regular = subfolders = 0
+    for entry in entries:
+        ext = os.path.splitext(entry.name)[1].lower()
+        # Hidden files include macOS "._x.jpg" resource forks, which are not images.
+        if ext in IMAGE_EXTENSIONS and not entry.name.startswith("."):
+            images.append(entry.name)
+            regular += _entry_is(entry.is_file)
+        elif _entry_is(entry.is_dir):
+            subfolders += 1
+        else:
+            ignored.append(entry.name)
+    if regular:
+        return images, ignored
+    hints = []
+    if images:
+        hints.append(
+            f"{len(images)} entr{'y' if len(images) == 1 else 'ies'} named like images "
+            f"but not regular files, e.g. {images[0]}"
+        )
+    if subfolders:
+        hints.append(f"{subfolders} subfolder(s); point the source at the one with images")
+    hint = f" (it has {'; '.join(hints)})" if hints else ""
+    exts = " ".join(sorted(IMAGE_EXTENSIONS))
+    raise SourceError(f"no images in folder {folder}{hint}; expected files ending {exts}")
+
+
 class FolderSource(FrameSource):
     """Images in one folder, timed by manifest.csv, a frame rate, or stills order.
 
@@ -111,66 +151,35 @@ class FolderSource(FrameSource):
         folder = Path(folder)
         super().__init__(resolve_path(folder).name or str(folder), max_side)
         self.folder = folder
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: natural_key(e.name))
-        except OSError as exc:
-            raise SourceError(f"cannot list folder {folder}: {stat_problem(exc)}") from exc
+        images, self.ignored = _list_images(folder)
+        self._items = self._timed(images, fps, stills)
+        self.expected_frames = len(self._items)
 
-        # Entries named like images keep their frame slot whatever they are: one that is
-        # not a readable regular file (a FIFO, a directory, a symlink loop) is skipped
-        # with its reason when read, instead of vanishing or stopping the folder.
-        images: list[str] = []
-        regular = 0
-        subfolders = 0
-        for entry in entries:
-            ext = os.path.splitext(entry.name)[1].lower()
-            # Hidden files include macOS "._x.jpg" resource forks, which are not images.
-            if ext in IMAGE_EXTENSIONS and not entry.name.startswith("."):
-                images.append(entry.name)
-                regular += _entry_is(entry.is_file)
-            elif _entry_is(entry.is_dir):
-                subfolders += 1
-            else:
-                self.ignored.append(entry.name)
-
-        if not regular:
-            hints = []
-            if images:
-                hints.append(
-                    f"{len(images)} entr{'y' if len(images) == 1 else 'ies'} named like images "
-                    f"but not regular files, e.g. {images[0]}"
-                )
-            if subfolders:
-                hints.append(f"{subfolders} subfolder(s); point the source at the one with images")
-            hint = f" (it has {'; '.join(hints)})" if hints else ""
-            exts = " ".join(sorted(IMAGE_EXTENSIONS))
-            raise SourceError(f"no images in folder {folder}{hint}; expected files ending {exts}")
-
-        manifest = folder / MANIFEST
+    def _timed(self, images: list[str], fps: float | None, stills: bool) -> list[tuple[str, float]]:
+        """(file, t_s) of every frame: from manifest.csv, a frame rate, or stills order."""
+        manifest = self.folder / MANIFEST
         if manifest_present(manifest):
             listed = read_manifest(manifest, images)
             listed_names = {n for n, _ in listed}
             self.ignored.extend(n for n in images if n not in listed_names)
             self.ignored.sort(key=natural_key)
-            self._items = listed
             self.timestamp_source = "manifest"
-        elif fps is not None:
+            return listed
+        if fps is not None:
             rate = _check_fps(fps)
-            self._items = [(n, k / rate) for k, n in enumerate(images)]
             self.timestamp_source = "fps"
-        elif stills:
-            self._items = [(n, float(k)) for k, n in enumerate(images)]
+            return [(n, k / rate) for k, n in enumerate(images)]
+        if stills:
             self.timestamp_source = "stills"
-        else:
-            raise SourceError(
-                f"folder {folder} has no {MANIFEST}, so frame times are unknown: add "
-                f"{MANIFEST} (header 'file,t_s', one row per image) or ",
-                Remedy("give_fps"),
-                " for frames taken at a steady rate (or ",
-                Given("stills_option"),
-                " for unrelated photos)",
-            )
-        self.expected_frames = len(self._items)
+            return [(n, float(k)) for k, n in enumerate(images)]
+        raise SourceError(
+            f"folder {self.folder} has no {MANIFEST}, so frame times are unknown: add "
+            f"{MANIFEST} (header 'file,t_s', one row per image) or ",
+            Remedy("give_fps"),
+            " for frames taken at a steady rate (or ",
+            Given("stills_option"),
+            " for unrelated photos)",
+        )
 
     def __iter__(self) -> Iterator[Frame]:
         for index, (name, t_s) in enumerate(self._items):
