@@ -30,6 +30,7 @@ from posturecam.live.cadence import Cadence
 from posturecam.live.calibration import calibrate, calibration_window
 from posturecam.live.keeper import ProfileKeeper, RecentFrames
 from posturecam.live.presenter import Presenter, StatusLine
+from posturecam.live.preview import PAUSE, QUIT, RECALIBRATE, SNOOZE
 from posturecam.live.recorder import SessionRecorder, SessionTotals
 from posturecam.live.scoring import LiveScorer
 from posturecam.live.states import NO_CAMERA, PAUSED
@@ -304,13 +305,13 @@ class Monitor:
         if command is None:
             return
         commands = self.requests.commands
-        if command == "quit":
+        if command == QUIT:
             self.stop("quit")
-        elif command == "recalibrate":
+        elif command == RECALIBRATE:
             self.calibrate()
-        elif commands is not None and command == "snooze":
+        elif commands is not None and command == SNOOZE:
             commands.snooze(self.options.snooze_s)
-        elif commands is not None and command == "pause":
+        elif commands is not None and command == PAUSE:
             # The key toggles: 'p' while held resumes.
             if self._held() is None:
                 commands.pause()
