@@ -8,7 +8,7 @@ from factories import FakePose, blank_frames, front_pose
 from test_pacing import FakeLive
 
 from posturecam.core.types import Frame
-from posturecam.frames.capture import BUSY, Health
+from posturecam.frames.capture import BUSY, LOST, Health
 from posturecam.frames.pacing import paced
 from posturecam.live.calibration import (
     WINDOW_S,
@@ -74,3 +74,49 @@ def test_a_window_of_upright_frames_makes_a_profile():
     assert len(log) == 40  # 8 s at 5 frames/s
     profile = calibrate(log, "desk", "synthetic")
     assert profile.view == "front" and profile.frames == 40
+
+
+# --------------------------------------------------------------------------- calibrate command
+
+
+def test_calibrate_says_once_per_change_why_the_camera_sends_nothing(capsys):
+    from posturecam.cli.calibrate import _Waiting
+
+    waiting = _Waiting()
+    busy = Health(BUSY, "cannot open camera 0: close the other app using the camera")
+    for health in (busy, busy, Health(LOST, "camera 0 stopped sending frames"), busy):
+        waiting.tell(health)
+    assert capsys.readouterr().err.splitlines() == [
+        "calibration waiting: cannot open camera 0: close the other app using the camera",
+        "calibration waiting: camera 0 stopped sending frames",
+        "calibration waiting: cannot open camera 0: close the other app using the camera",
+    ]
+
+
+def test_a_covered_camera_during_calibrate_is_cannot_measure_as_during_monitor(
+    monkeypatch, capsys, tmp_path
+):
+    from test_pacing import FakeVideoCapture
+
+    from posturecam import cli
+    from posturecam.cli import args as cli_args
+    from posturecam.frames import devices, model
+
+    FakeVideoCapture.opens = True
+    FakeVideoCapture.covered.set()  # the privacy shutter is closed
+    monkeypatch.setattr(devices.cv2, "VideoCapture", FakeVideoCapture)
+    monkeypatch.setattr(
+        model, "resolve", lambda *a, **k: model.ResolvedModel(tmp_path / "m.task", "full", "cache")
+    )
+    pose = FakePose(lambda _f: front_pose(rng=np.random.default_rng(0)))
+    monkeypatch.setattr(cli_args, "estimator", lambda _path: lambda _mode: pose)
+    try:
+        code = cli.main(["calibrate", "--source", "0", "--seconds", "0.5", "--no-progress",
+                         "--profile", str(tmp_path / "desk.json")])  # fmt: skip
+    finally:
+        FakeVideoCapture.covered.clear()
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "a person was found in only 0%" in err  # black frames are skipped, never judged
+    assert pose.calls == [] and pose.closed
+    assert not (tmp_path / "desk.json").exists()
