@@ -1,4 +1,8 @@
-"""Live capture for all-day monitoring: always the freshest frame, never a crash.
+"""The one camera stack: always the freshest frame, never a crash.
+
+``LiveCapture`` serves monitor, record, and calibrate and replay of a camera
+(those through ``pacing.paced`` and ``sources.CameraSource``), so a covered,
+frozen or unplugged camera means the same everywhere.
 
 A grabber thread owns the device (OpenCV captures are not thread-safe) and
 calls ``grab()`` continuously, which only dequeues the newest buffer, so the
