@@ -28,14 +28,6 @@ EDGES = ("cli", "app")
 # shrinks: a module not on it that spells a flag fails, and so does one on it that no longer
 # does (take it off).
 STILL_SPELLING_FLAGS = {
-    "posturecam/live/launch.py",
-    "posturecam/live/preview.py",
-    "posturecam/research/batch.py",
-    "posturecam/research/batch_executors.py",
-    "posturecam/research/batch_record.py",
-    "posturecam/research/outputs.py",
-    "posturecam/research/report.py",
-    "posturecam/research/rescore.py",
     "posturecam/research/run_folder.py",
 }
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from posturecam import settings
 from posturecam.cli import args as cli_args
 from posturecam.core import stretches
-from posturecam.errors import PosturecamError
 from posturecam.frames import model
 from posturecam.live.sessionlog import MAX_HISTORY_DAYS
 
@@ -155,7 +154,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         from posturecam.live import preview
 
         if not preview.display_available():  # fail now, not after the calibration
-            raise PosturecamError(preview.NO_WINDOW)
+            raise preview.no_window()
         window = preview.PreviewWindow()
     resolved = model.resolve(args.model, args.model_variant)
     live.run_monitor(

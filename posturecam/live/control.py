@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from posturecam.errors import PosturecamError
+from posturecam.errors import ControlError
 from posturecam.live.states import PAUSED, SNOOZED
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
@@ -34,10 +34,6 @@ from posturecam.storage import write_json
 FILE_NAME = "control.json"
 LOCK_NAME = "monitor.lock"
 MAX_DURATION_S = 24 * 3600.0
-
-
-class ControlError(PosturecamError):
-    """A pause/snooze/resume request or the monitor lock cannot be honoured."""
 
 
 @dataclass(frozen=True)

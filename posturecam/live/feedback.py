@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from posturecam.errors import PosturecamError
+from posturecam.errors import FeedbackError
 from posturecam.paths import data_dir
 from posturecam.storage import write_json
 
@@ -41,10 +41,6 @@ HISTORY_FRAMES = 6000  # ... and never more frames than this (10 min at 10 frame
 DEFAULT_EXPIRY_S = 60.0  # a request without "expires" is stale after this
 _ID = re.compile(r"^[0-9a-f]{8,64}$")
 _MESSAGE_MAX = 1000
-
-
-class FeedbackError(PosturecamError):
-    """Feedback cannot reach a running monitor, or the monitor could not apply it."""
 
 
 def request_path() -> Path:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from posturecam import profiles
-from posturecam.errors import CalibrationError
+from posturecam.errors import CalibrationError, Remedy
 from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live import control
@@ -159,9 +159,8 @@ def _calibration_unfinished(summary: dict[str, Any], source: object, seconds: fl
     if reason == "source ended":
         raise CalibrationError(
             f"calibration did not finish: the video {source} ended before {seconds:g} s of "
-            "calibration were seen, so nothing was judged and no profile was saved; use a "
-            "longer video or the camera (--source 0), or calibrate first with `posturecam "
-            "calibrate`"
+            "calibration were seen, so nothing was judged and no profile was saved; ",
+            Remedy("longer_video_or_camera"),
         )
     if reason == "calibration failed":
         raise CalibrationError(

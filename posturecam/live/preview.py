@@ -14,7 +14,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from posturecam.errors import PosturecamError
+from posturecam.errors import PosturecamError, Remedy
 
 QUIT, RECALIBRATE, SNOOZE, PAUSE = "quit", "recalibrate", "snooze", "pause"
 KEYS: dict[int, str] = {
@@ -24,10 +24,14 @@ KEYS: dict[int, str] = {
     ord("s"): SNOOZE,
     ord("p"): PAUSE,
 }
-NO_WINDOW = (
-    "cannot open a preview window (no display or OpenCV built without GUI support); "
-    "run without --preview"
-)
+
+
+def no_window() -> PosturecamError:
+    """The error for a preview window that cannot open (the CLI words it with its flag)."""
+    return PosturecamError(
+        "cannot open a preview window (no display or OpenCV built without GUI support); ",
+        Remedy("no_preview"),
+    )
 
 
 def key_command(key: int) -> str | None:
@@ -66,11 +70,11 @@ class PreviewWindow:
         if self._open:
             return
         if not display_available():
-            raise PosturecamError(NO_WINDOW)
+            raise no_window()
         try:
             cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
         except cv2.error as exc:
-            raise PosturecamError(NO_WINDOW) from exc
+            raise no_window() from exc
         self._open = True
 
     def _closed_by_user(self) -> bool:
@@ -83,7 +87,7 @@ class PreviewWindow:
         try:
             return key_command(cv2.waitKey(1))
         except cv2.error as exc:
-            raise PosturecamError(NO_WINDOW) from exc
+            raise no_window() from exc
 
     def show(self, image: np.ndarray) -> str | None:
         """Display ``image``; the command for a key pressed meanwhile, QUIT if the window was
@@ -95,7 +99,7 @@ class PreviewWindow:
         try:
             cv2.imshow(self.title, image)
         except cv2.error as exc:
-            raise PosturecamError(NO_WINDOW) from exc
+            raise no_window() from exc
         return self._key()
 
     def poll(self) -> str | None:

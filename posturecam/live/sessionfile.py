@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from posturecam.errors import PosturecamError
+from posturecam.errors import SessionLogError
 
 # 2: samples.carried (the monitor reused the last landmarks: change gating). A
 # version-1 log is upgraded in place when opened; its old rows say NULL (unknown).
@@ -51,10 +51,6 @@ CREATE INDEX IF NOT EXISTS samples_session ON samples(session_id, at);
 CREATE INDEX IF NOT EXISTS events_at ON events(at);
 CREATE INDEX IF NOT EXISTS events_session ON events(session_id, at);
 """
-
-
-class SessionLogError(PosturecamError):
-    """The session log file cannot be opened or written."""
 
 
 def connect(path: Path) -> sqlite3.Connection:

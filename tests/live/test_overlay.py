@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from factories import front_pose, side_pose
 
+from posturecam.cli import advice
 from posturecam.core.types import LM, Landmarks
 from posturecam.errors import PosturecamError
 from posturecam.live import overlay, preview
@@ -369,8 +370,9 @@ def test_no_gui_support_is_a_clear_error(gui, monkeypatch, broken):
         raise cv2.error("The function is not implemented")
 
     monkeypatch.setattr(cv2, broken, fail)
-    with pytest.raises(PosturecamError, match="run without --preview"):
+    with pytest.raises(PosturecamError, match="run without the preview window") as info:
         preview.PreviewWindow().show(IMAGE)
+    assert advice.render(info.value).endswith("; run without --preview")  # the CLI's words
 
 
 def test_no_display_fails_before_touching_opencv(gui, monkeypatch):
