@@ -13,27 +13,9 @@ Everything else lives in the layers (``posturecam.core``, ``frames``, ``research
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
-
-if TYPE_CHECKING:  # the names as type checkers and editors see them; at run time: __getattr__
-    from posturecam.core.types import Frame, Landmarks
-    from posturecam.errors import (
-        CalibrationError,
-        CameraUnavailable,
-        ModelError,
-        OutputError,
-        PosturecamError,
-        ProfileError,
-        RecordingError,
-        Remedy,
-        SettingsError,
-        SourceError,
-    )
-    from posturecam.research.outputs import read_frames
-    from posturecam.research.replay import replay
-    from posturecam.research.rescore import rescore
 
 __all__ = [
     "CalibrationError",
@@ -54,7 +36,8 @@ __all__ = [
     "rescore",
 ]
 _ERRORS = "posturecam.errors"
-# Public name -> the module that defines it.
+# Public name -> the module that defines it. The package root sits above every layer (it
+# offers research's replay), imported by name on first use: see tests/test_public_api.py.
 _EXPORTS: dict[str, str] = {
     "replay": "posturecam.research.replay",
     "rescore": "posturecam.research.rescore",
