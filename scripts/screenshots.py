@@ -99,32 +99,14 @@ def fill_log(path: Path) -> float:
 
 def real_tray(path: Path) -> Path | None:
     """The icon on a real tray: Xvfb, trayer and a session bus (skipped when absent)."""
-    import shutil
-    import subprocess
+    sys.path.insert(0, str(ROOT / "tests" / "app"))
+    from tray_child import missing_tools, run_child, tray_host
 
-    if any(shutil.which(t) is None for t in ("Xvfb", "trayer", "dbus-run-session")):
-        print("skipped tray-real.png: needs Xvfb, trayer and dbus-run-session")
+    if missing_tools():
+        print(f"skipped tray-real.png: needs {', '.join(missing_tools())}")
         return None
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tray_child import start_xvfb
-
-    xvfb, display_name = start_xvfb()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
-    env.update(DISPLAY=display_name, QT_QPA_PLATFORM="xcb")
-    tray = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype",
-                             "pixel", "--width", "120", "--heighttype", "pixel", "--height", "28",
-                             "--transparent", "false"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        time.sleep(1.0)
-        done = subprocess.run(["dbus-run-session", "--", sys.executable,
-                               str(ROOT / "tests" / "tray_child.py"), str(path)],
-                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
-    finally:
-        tray.terminate()
-        xvfb.terminate()
-        tray.wait(5)
-        xvfb.wait(5)
+    with tray_host() as env:
+        done = run_child(path, env)
     if done.returncode != 0 or not path.is_file():
         print(f"skipped tray-real.png: {done.stdout.strip()} {done.stderr.strip()[-900:]}")
         return None

@@ -9,7 +9,8 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from qtfake import pump, qapp
+from appfakes import qapp_fixture  # noqa: F401 (a fixture)
+from PySide6.QtCore import Qt
 
 from posturecam import cli
 from posturecam.app import logdata
@@ -38,13 +39,13 @@ def fill(path, now=NOW):
         log.end_session(sid, now, "quit", {})
 
 
-def test_dashboard_shows_today_alerts_and_days(tmp_path, capsys, monkeypatch):
-    qapp()
+def test_dashboard_shows_today_alerts_and_days(qtbot, tmp_path, capsys, monkeypatch):
     path = tmp_path / "sessions.sqlite3"
     fill(path)
     window = DashboardWindow(path, now=NOW)
+    qtbot.addWidget(window)
     window.show()
-    pump(0.05)
+    qtbot.waitExposed(window)
     d = window.data
     assert d is not None and not window.error.isVisible()
     assert d.today.share_upright == pytest.approx(360 / 540)
@@ -55,7 +56,9 @@ def test_dashboard_shows_today_alerts_and_days(tmp_path, capsys, monkeypatch):
     assert len(window.week.days) == 7 and len(window.month.days) == 30
     assert window.week.days[-2].share_upright == 1.0  # yesterday, oldest-first order
     assert window.alerts.count() == 1
-    window.alerts.setCurrentRow(0)
+    first = window.alerts.visualItemRect(window.alerts.item(0)).center()
+    qtbot.mouseClick(window.alerts.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    assert window.alerts.currentRow() == 0  # the click chose the alert
     assert "Chin tuck" in window.stretch.toPlainText() or "chin" in window.stretch.toPlainText()
     assert not window.grab().isNull()
     window.close()
@@ -66,10 +69,10 @@ def test_dashboard_shows_today_alerts_and_days(tmp_path, capsys, monkeypatch):
     assert today["share_upright"] == pytest.approx(d.today.share_upright)
 
 
-def test_empty_log_is_a_note_and_creates_nothing(tmp_path):
-    qapp()
+def test_empty_log_is_a_note_and_creates_nothing(qtbot, tmp_path):
     path = tmp_path / "sessions.sqlite3"
     window = DashboardWindow(path, now=NOW)
+    qtbot.addWidget(window)
     assert "No sessions yet" in window.note.text() and not window.error.isVisible()
     assert window.timeline.samples == [] and window.alerts.count() == 0
     assert not window.grab().isNull()
@@ -77,14 +80,14 @@ def test_empty_log_is_a_note_and_creates_nothing(tmp_path):
     window.close()
 
 
-def test_corrupt_log_shows_a_message_and_is_left_alone(tmp_path):
-    qapp()
+def test_corrupt_log_shows_a_message_and_is_left_alone(qtbot, tmp_path):
     path = tmp_path / "sessions.sqlite3"
     garbage = b"this is not a database\x00" * 40
     path.write_bytes(garbage)
     window = DashboardWindow(path, now=NOW)
+    qtbot.addWidget(window)
     window.show()
-    pump(0.02)
+    qtbot.waitExposed(window)
     assert window.error.isVisible() and not window.body.isVisible()
     assert "cannot be read" in window.error.text() and str(path) in window.error.text()
     assert path.read_bytes() == garbage

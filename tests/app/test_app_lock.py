@@ -13,10 +13,9 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from qtfake import RecordingNotifier, fake_start_for, fast_settings, qapp, save_profile, wait_until
+from appfakes import fake_app_fixture, qapp_fixture, save_profile  # noqa: F401 (fixtures)
 
 from posturecam.app import lock
-from posturecam.app.controller import AppController
 from posturecam.live import control
 
 
@@ -38,47 +37,37 @@ class FakeLockSource:
 
 
 @pytest.fixture
-def locked_app():
-    qapp()
+def locked_app(fake_app):
     save_profile()
-    source, event, captures, done = FakeLockSource(), threading.Event(), [], []
-    controller = AppController(
-        fast_settings(),
-        fake_start_for(captures, RecordingNotifier(), [("up", 10)], screen_locked=event),
-        tray_available=False,
-        on_quit=lambda: done.append(1),
-        lock_source=source,
-        screen_locked=event,
-    )
-    controller.start()
-    wait_until(lambda: controller.model.state == "upright", 10, "upright")
-    yield controller, source, captures
-    controller.quit()
-    wait_until(lambda: done, 10, "quit")
+    source = FakeLockSource()
+    r = fake_app([("up", 10)], screen_locked=threading.Event(), lock_source=source)
+    r.wait_state("upright")
+    yield r, source
+    r.stop()
     assert source.stopped
 
 
 def test_lock_pauses_and_releases_the_camera_unlock_resumes(locked_app):
-    controller, source, captures = locked_app
+    r, source = locked_app
     source.fire(True)
-    wait_until(lambda: controller.model.state == "paused", 10, "paused on lock")
-    wait_until(lambda: not captures[0].running, 5, "the camera released")
-    assert "screen locked" in controller.ui.status_action.text()
+    r.wait_state("paused")  # paused on lock
+    r.qtbot.waitUntil(lambda: not r.captures[0].running, timeout=5000)  # the camera released
+    assert "screen locked" in r.controller.ui.status_action.text()
     assert control.read() == control.Control()  # the user's control file is not touched
     source.fire(False)
-    wait_until(lambda: controller.model.state == "upright", 10, "watching after unlock")
-    assert captures[0].running and captures[0].starts == 2
+    r.wait_state("upright")  # watching after unlock
+    assert r.captures[0].running and r.captures[0].starts == 2
 
 
 def test_a_pause_the_user_gave_outlasts_the_unlock(locked_app):
-    controller, source, _captures = locked_app
+    r, source = locked_app
     control.pause()
-    wait_until(lambda: controller.model.state == "paused", 10, "paused")
+    r.wait_state("paused")
     source.fire(True)
     source.fire(False)
-    time.sleep(0.3)
-    wait_until(lambda: controller.model.state == "paused", 5)
-    assert "screen locked" not in controller.ui.status_action.text()
+    r.qtbot.wait(300)
+    r.wait_state("paused", timeout_s=5)
+    assert "screen locked" not in r.controller.ui.status_action.text()
     assert control.read().paused
 
 
@@ -115,7 +104,7 @@ def _emit(address: str, path: str, interface: str, member: str, signature="", bo
         time.sleep(0.05)
 
 
-def test_dbus_screensaver_and_logind_signals_are_heard(private_bus, monkeypatch):
+def test_dbus_screensaver_and_logind_signals_are_heard(qtbot, private_bus, monkeypatch):
     monkeypatch.setenv("XDG_SESSION_ID", "7")
     heard: list[bool] = []
     source = lock.DBusLockSource(session=private_bus, system=private_bus)
@@ -124,15 +113,15 @@ def test_dbus_screensaver_and_logind_signals_are_heard(private_bus, monkeypatch)
         assert source.wait_ready(5) and not any(t.error for t in source.threads)
         ss = ("/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver", "ActiveChanged")
         _emit(private_bus, *ss, "b", (True,))
-        wait_until(lambda: heard == [True], 5, "ActiveChanged(true)")
+        qtbot.waitUntil(lambda: heard == [True], timeout=5000)  # ActiveChanged(true)
         _emit(private_bus, *ss, "b", (False,))
-        wait_until(lambda: heard == [True, False], 5, "ActiveChanged(false)")
+        qtbot.waitUntil(lambda: heard == [True, False], timeout=5000)
         logind = "org.freedesktop.login1.Session"
         _emit(private_bus, "/org/freedesktop/login1/session/8", logind, "Lock")  # not ours
         _emit(private_bus, "/org/freedesktop/login1/session/7", logind, "Lock")
-        wait_until(lambda: len(heard) == 3, 5, "logind Lock")
+        qtbot.waitUntil(lambda: len(heard) == 3, timeout=5000)  # logind Lock
         _emit(private_bus, "/org/freedesktop/login1/session/7", logind, "Unlock")
-        wait_until(lambda: len(heard) == 4, 5, "logind Unlock")
+        qtbot.waitUntil(lambda: len(heard) == 4, timeout=5000)  # logind Unlock
         assert heard == [True, False, True, False]
     finally:
         source.stop()

@@ -8,8 +8,9 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from appfakes import LoopingCapture, posture, qapp_fixture  # noqa: F401 (a fixture)
 from factories import FakePose, front_pose
-from qtfake import LoopingCapture, posture, qapp, wait_until
+from PySide6.QtCore import Qt
 
 from posturecam import profiles, settings
 from posturecam.app.framing import GOOD, framing_hints
@@ -28,74 +29,77 @@ class BusyCapture(LoopingCapture):
         return None
 
 
-OPEN: list = []
+LEFT = Qt.MouseButton.LeftButton
 
 
-@pytest.fixture(autouse=True)
-def _close_windows():
-    yield
-    while OPEN:
-        OPEN.pop().close()  # stops the preview thread even when a test failed
+@pytest.fixture
+def make(qtbot, tmp_path):
+    """A setup window on fake cameras "0" (good), "busy" and "gone" (cannot be opened)."""
+
+    def make_window(captures, spans=(("up", 10_000),), **kw):
+        opened: list[str] = []
+
+        def open_source(spec: str):
+            opened.append(spec)
+            if spec == "busy":
+                capture = BusyCapture([("up", 1)])
+            elif spec == "gone":
+                raise SourceError("no such video file or camera: gone")
+            else:
+                capture = LoopingCapture(list(spans), step_s=0.5)
+            captures.append(capture)
+            return capture
+
+        window = SetupWindow(
+            settings.Settings(), tmp_path / "config.toml", open_source,
+            lambda: FakePose(posture), cameras=lambda configured: [configured, "busy", "gone"],
+            countdown_s=2, tick_ms=20, calibration_s=4.0, **kw,
+        )  # fmt: skip
+        window.opened = opened
+        qtbot.addWidget(window)  # closed after the test: the preview thread stops even on failure
+        return window
+
+    return make_window
 
 
-def make(tmp_path, captures, spans=(("up", 10_000),), **kw):
-    qapp()
-    cfg = settings.Settings()
-    opened: list[str] = []
-
-    def open_source(spec: str):
-        opened.append(spec)
-        if spec == "busy":
-            capture = BusyCapture([("up", 1)])
-        elif spec == "gone":
-            raise SourceError("no such video file or camera: gone")
-        else:
-            capture = LoopingCapture(list(spans), step_s=0.5)
-        captures.append(capture)
-        return capture
-
-    window = SetupWindow(
-        cfg, tmp_path / "config.toml", open_source, lambda: FakePose(posture),
-        cameras=lambda configured: [configured, "busy", "gone"],
-        countdown_s=2, tick_ms=20, calibration_s=4.0, **kw,
-    )  # fmt: skip
-    window.opened = opened
-    OPEN.append(window)
-    return window
+def hint_says(qtbot, window, text: str, timeout_s: float = 10.0) -> None:
+    qtbot.waitUntil(lambda: text in window.hint.text(), timeout=int(timeout_s * 1000))
 
 
-def test_walks_from_preview_through_calibration_and_slouch_to_a_profile(tmp_path):
+def test_walks_from_preview_through_calibration_and_slouch_to_a_profile(qtbot, make, tmp_path):
     captures: list = []
     done: list = []
-    window = make(tmp_path, captures, on_done=done.append)
+    window = make(captures, on_done=done.append)
     window.show()
-    wait_until(lambda: GOOD in window.hint.text(), 10, "the framing to be good")
+    hint_says(qtbot, window, GOOD)  # the framing is good
     assert window.view.image is not None and window.view.landmarks.detected
-    window.calibrate_button.click()
+    qtbot.mouseClick(window.calibrate_button, LEFT)
     assert window.view.caption == "2"  # the countdown shows
-    wait_until(lambda: window.phase == RESULT, 15, "the calibration")
+    qtbot.waitUntil(lambda: window.phase == RESULT, timeout=15_000)  # the calibration
     path = profiles.profile_path("default")
     assert path.exists() and window.saved_to == path
     assert "front view" in window.status.text() and "ready" in window.status.text()
     assert window.slouch_button.isVisible()
     captures[-1].override = "down"  # show the usual slouch
-    window.slouch_button.click()
-    wait_until(lambda: window.phase == RESULT and "slouch" in window.status.text(), 15)
+    qtbot.mouseClick(window.slouch_button, LEFT)
+    qtbot.waitUntil(lambda: window.phase == RESULT and "slouch" in window.status.text(),
+                    timeout=15_000)  # fmt: skip
     assert profiles.load(path).examples.get("slouch") is not None
-    window.notify.setChecked(False)
-    window.done_button.click()
+    qtbot.mouseClick(window.notify, LEFT)  # untick the notification
+    assert not window.notify.isChecked()
+    qtbot.mouseClick(window.done_button, LEFT)
     assert not window.isVisible() and done and done[0] is window.profile
     assert captures[-1].closed  # the preview let go of the camera
     assert settings.load(tmp_path / "config.toml").monitor.notify is False
 
 
-def test_a_failed_calibration_says_why_and_writes_nothing(tmp_path):
+def test_a_failed_calibration_says_why_and_writes_nothing(qtbot, make):
     captures: list = []
-    window = make(tmp_path, captures, spans=[("nobody", 10_000)])
+    window = make(captures, spans=[("nobody", 10_000)])
     window.show()
-    wait_until(lambda: "no one in view" in window.hint.text(), 10, "the 'no one' hint")
-    window.calibrate_button.click()
-    wait_until(lambda: "failed" in window.status.text(), 15, "the failure")
+    hint_says(qtbot, window, "no one in view")
+    qtbot.mouseClick(window.calibrate_button, LEFT)
+    qtbot.waitUntil(lambda: "failed" in window.status.text(), timeout=15_000)
     assert "Nothing was saved" in window.status.text()
     assert not profiles.profile_path("default").exists()
     assert not window.done_button.isEnabled() and window.calibrate_button.isEnabled()
@@ -103,20 +107,21 @@ def test_a_failed_calibration_says_why_and_writes_nothing(tmp_path):
     assert captures[-1].closed
 
 
-def test_a_busy_camera_is_said_and_another_can_be_chosen(tmp_path):
+def test_a_busy_camera_is_said_and_another_can_be_chosen(qtbot, make):
     captures: list = []
-    window = make(tmp_path, captures)
+    window = make(captures)
     window.show()
-    window.camera.setCurrentText("busy")
-    wait_until(lambda: "camera busy: camera is busy" in window.hint.text(), 10, "busy")
+    qtbot.keyClick(window.camera, Qt.Key.Key_Down)  # the next camera: "busy"
+    hint_says(qtbot, window, "camera busy: camera is busy")
     assert "Retry, or choose another camera" in window.hint.text()
-    window.camera.setCurrentText("gone")
-    wait_until(lambda: "no such video file or camera" in window.hint.text(), 10, "gone")
-    window.camera.setCurrentText("0")
-    wait_until(lambda: GOOD in window.hint.text(), 10, "the good camera")
+    qtbot.keyClick(window.camera, Qt.Key.Key_Down)  # "gone"
+    hint_says(qtbot, window, "no such video file or camera")
+    qtbot.keyClick(window.camera, Qt.Key.Key_Home)  # back to "0"
+    hint_says(qtbot, window, GOOD)  # the good camera
     assert window.opened == ["0", "busy", "gone", "0"]
-    window.retry.click()
-    wait_until(lambda: GOOD in window.hint.text(), 10, "after retry")
+    with qtbot.waitSignal(window.retry.clicked):
+        qtbot.mouseClick(window.retry, LEFT)
+    hint_says(qtbot, window, GOOD)  # after retry
     window.close()
     assert all(c.closed for c in captures)
 
