@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from posturecam import profiles, settings
+from posturecam.cli import advice
 from posturecam.cli import args as cli_args
 from posturecam.core.geometry import VIEWS
 from posturecam.core.judge import JudgeSettings
@@ -237,9 +238,10 @@ def _replay_batch(
         print(json.dumps(result.items, indent=2))
     for note in result.notes:
         print(f"posturecam: warning: {note}", file=sys.stderr)
-    for item in result.items:
+    for item, error in zip(result.items, result.errors, strict=True):
         if item["status"] == "failed":
-            print(f"posturecam: error: {item['source']}: {item['error']}", file=sys.stderr)
+            words = advice.render(error) if isinstance(error, PosturecamError) else error
+            print(f"posturecam: error: {item['source']}: {words}", file=sys.stderr)
     done = sum(item["status"] != "failed" for item in result.items)
     resumed = sum(item["status"] == "resumed" for item in result.items)
     if not args.json:

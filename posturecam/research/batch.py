@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posturecam.errors import OutputError, PosturecamError, SourceError
+from posturecam.errors import Given, OutputError, PosturecamError, SourceError
 from posturecam.frames.pose import MediaPipePose, PoseEstimator
 from posturecam.frames.sources import open_source, resolve_path
 from posturecam.research import batch_executors
@@ -54,6 +54,7 @@ from posturecam.research.run_folder import (
     EMPTY,
     INTERRUPTED,
     OTHER_SOURCE,
+    REPLACE_OR_CHOOSE,
     THIS_RUN,
     UNREADABLE,
     RunFolder,
@@ -97,6 +98,7 @@ class BatchResult:
     items: list[dict[str, Any]]
     run_key: str = ""
     notes: tuple[str, ...] = ()  # warnings for the user: an interrupted earlier run, redone folders
+    errors: tuple[PosturecamError | str, ...] = ()  # per item, as raised ("" when none)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -109,7 +111,7 @@ class BatchResult:
 @dataclass(frozen=True)
 class _Verdict:
     status: str  # PENDING (run it), RESUMED or FAILED
-    error: str = ""
+    error: PosturecamError | str = ""
     frames: int = 0
     replace: bool = False  # run with force: the folder holds our own half-written run
     note: str = ""  # why a finished folder is run again
@@ -124,13 +126,12 @@ def _judge_folder(item: BatchItem, key: str, force: bool, row: dict[str, Any] | 
     no record, while they pass a structural check); otherwise it is run again.
     """
     folder = RunFolder(item.out_dir)
-    fix = "choose another --out folder or pass --force to replace it"
     if folder.path.exists() and not folder.path.is_dir():
-        return _Verdict(FAILED, f"{folder.path} is a file, not a folder; move it away or {fix}")
+        return _refused(f"{folder.path} is a file, not a folder; move it away or ")
     try:
         source_id = str(resolve_path(item.source))
     except SourceError as exc:
-        return _Verdict(FAILED, str(exc))
+        return _Verdict(FAILED, exc)
     holding = folder.holds(source_id, key)
     if holding.state == EMPTY:
         return _Verdict(PENDING)
@@ -139,7 +140,7 @@ def _judge_folder(item: BatchItem, key: str, force: bool, row: dict[str, Any] | 
     if holding.state == INTERRUPTED:  # replay writes summary.json last
         if force or row is not None:
             return _Verdict(PENDING, replace=True)
-        return _Verdict(FAILED, f"{folder.path} holds a frames.csv from an unknown run; {fix}")
+        return _refused(f"{folder.path} holds a frames.csv from an unknown run; ")
     if force:
         return _Verdict(PENDING, replace=True)
     what = {
@@ -149,7 +150,12 @@ def _judge_folder(item: BatchItem, key: str, force: bool, row: dict[str, Any] | 
         holding.state,
         "results of this source made with other options, model or posturecam version",
     )
-    return _Verdict(FAILED, f"{folder.path} already holds {what}; {fix}")
+    return _refused(f"{folder.path} already holds {what}; ")
+
+
+def _refused(why: str) -> _Verdict:
+    """A folder another run holds: choose another, or replace it."""
+    return _Verdict(FAILED, OutputError(why, *REPLACE_OR_CHOOSE))
 
 
 def _resume(folder: RunFolder, summary: dict[str, Any], files: Any) -> _Verdict:
@@ -167,14 +173,16 @@ def _resume(folder: RunFolder, summary: dict[str, Any], files: Any) -> _Verdict:
     )
 
 
-def _expected_frames(item: BatchItem, options: ReplayOptions) -> tuple[int | None, str]:
+def _expected_frames(
+    item: BatchItem, options: ReplayOptions
+) -> tuple[int | None, PosturecamError | str]:
     """Frame count for the progress bar, or the reason the source cannot be opened at all."""
     scoring = options.scoring
     try:
         with open_source(item.source, fps=scoring.fps, stills=scoring.stills) as src:
             return src.expected_frames, ""
     except PosturecamError as exc:
-        return None, str(exc)
+        return None, exc
     except OSError as exc:  # this source's failure, not the batch's
         return None, f"cannot open {item.source}: {exc.strerror or exc}"
     except RuntimeError as exc:  # Path.resolve() on a symlink loop, before Python 3.13
@@ -185,14 +193,15 @@ def _check_arguments(
     make_estimator: EstimatorFactory, workers: int, executor: str, scheduler: str | None
 ) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise PosturecamError(f"--workers must be a whole number of at least 1, got {workers!r}")
+        raise PosturecamError(
+            Given("workers_option"), f" must be a whole number of at least 1, got {workers!r}"
+        )
     if executor not in EXECUTORS:
         raise PosturecamError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     if executor == "dask":
         if not scheduler:
             raise PosturecamError(
-                "the Dask executor needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786), or "
-                f"--scheduler {LOCAL} to start a cluster of --workers processes here"
+                "the Dask executor needs ", Given("scheduler_choice", local=LOCAL)
             )
         dask_client_class()  # fail now, not after planning, if Dask is missing
     if executor == "process" and workers > 1:
@@ -220,11 +229,15 @@ def _plan(specs: Sequence[str] | str, out_root: str | Path) -> list[BatchItem]:
     if not pairs:
         raise PosturecamError("no sources given; name image folders, videos or globs")
     if root.exists() and not root.is_dir():
-        raise OutputError(f"--out {root} is a file, not a folder; choose a folder name.")
+        raise OutputError(
+            Given("out_dir", path=root), " is a file, not a folder; choose a folder name."
+        )
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create --out folder {root}: {exc.strerror or exc}") from exc
+        raise OutputError(
+            "cannot create ", Given("out_folder", path=root), f": {exc.strerror or exc}"
+        ) from exc
     return plan([s for _, s in pairs], root, specs=[spec for spec, _ in pairs])
 
 
@@ -322,7 +335,7 @@ def run_batch(
             bar.close()
         record.write("finished")
         rows = [dict(row) for row in record.rows]
-        return BatchResult(items=rows, run_key=key, notes=tuple(work.notes))
+        return BatchResult(rows, key, tuple(work.notes), tuple(record.errors))
 
 
 def _execute(

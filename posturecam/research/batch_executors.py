@@ -17,7 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from posturecam.errors import PosturecamError
+from posturecam.errors import PosturecamError, Remedy
 from posturecam.research.batch_processes import child_init, held
 from posturecam.research.batch_record import DONE, FAILED, RESUMED, Record
 from posturecam.research.batch_task import SourceTask, replay_one
@@ -208,8 +208,9 @@ def _dask_client(scheduler: str, workers: int) -> Iterator[Any]:
         if cluster is not None:
             cluster.close()
         raise PosturecamError(
-            f"cannot connect to the Dask scheduler at {scheduler} ({exc}); check --scheduler, "
-            "or start one with `dask scheduler` and workers with `dask worker ADDRESS`"
+            f"cannot connect to the Dask scheduler at {scheduler} ({exc}); ",
+            Remedy("check_scheduler"),
+            ", or start one with `dask scheduler` and workers with `dask worker ADDRESS`",
         ) from exc
     try:
         yield client

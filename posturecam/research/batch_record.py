@@ -9,7 +9,6 @@ killed (or still runs elsewhere).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import socket
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from posturecam import __version__
-from posturecam.errors import OutputError
+from posturecam.errors import OutputError, PosturecamError, Remedy
 from posturecam.research.batch_plan import BatchItem, identity
-from posturecam.research.run_folder import BATCH_FILE
+from posturecam.research.run_folder import BATCH_FILE, space_remedy
 from posturecam.storage import write_json
 
 DONE, RESUMED, FAILED, PENDING = "done", "resumed", "failed", "pending"
@@ -65,18 +64,22 @@ class Record:
             }
             for item in items
         ]
+        # The errors as raised, so the command line can word their advice with its flags.
+        self.errors: list[PosturecamError | str] = ["" for _ in items]
 
     def set(
         self,
         index: int,
         status: str,
-        error: str = "",
+        error: PosturecamError | str = "",
         frames: int = 0,
         wall: float = 0.0,
         files: dict[str, Any] | None = None,
     ) -> None:
+        """Record a source's state; batch.json gets the error's flag-free words."""
         row = self.rows[index]
-        row.update(status=status, error=error, frames=frames, wall_s=wall, files=files or {})
+        row.update(status=status, error=str(error), frames=frames, wall_s=wall, files=files or {})
+        self.errors[index] = error
 
     def count(self, status: str) -> int:
         return sum(row["status"] == status for row in self.rows)
@@ -95,12 +98,8 @@ class Record:
         try:
             write_json(self.path, data)
         except OSError as exc:
-            remedy = {
-                errno.ENOSPC: "free some disk space or choose another --out folder",
-                errno.EDQUOT: "free some space in your quota or choose another --out folder",
-            }.get(exc.errno or 0, "choose a folder you can write to with --out")
             raise OutputError(
-                f"cannot write {self.path} ({exc.strerror or exc}); {remedy}"
+                f"cannot write {self.path} ({exc.strerror or exc}); ", *space_remedy(exc)
             ) from exc
 
 
@@ -129,7 +128,9 @@ def previous_run(out_root: Path) -> str:
     if here and isinstance(pid, int) and pid != os.getpid() and _alive(pid):
         raise OutputError(
             f"another batch (process {pid}) is writing into {out_root}; wait for it to "
-            f"finish or stop it, or choose another --out folder (if none runs, delete {path})"
+            "finish or stop it, or ",
+            Remedy("choose_out_folder"),
+            f" (if none runs, delete {path})",
         )
     with contextlib.suppress(OSError, TypeError, ValueError):
         write_json(path, {**data, "state": "interrupted"})

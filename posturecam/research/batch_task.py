@@ -73,7 +73,8 @@ def replay_one(task: SourceTask, sink: Any = None, stop: Any = None) -> dict[str
     """
     started = time.perf_counter()
     reporter = Reporter(task.index, sink, stop)
-    status, frames, error = FAILED, 0, ""
+    status, frames = FAILED, 0
+    error: PosturecamError | str = ""
     try:
         result = replay(
             task.source,
@@ -85,7 +86,7 @@ def replay_one(task: SourceTask, sink: Any = None, stop: Any = None) -> dict[str
             extra_summary={"run_key": task.run_key},
         )
     except PosturecamError as exc:
-        frames, error = reporter.count, str(exc)
+        frames, error = reporter.count, exc  # its advice is worded where it is shown
     except Exception as exc:
         frames, error = reporter.count, f"unexpected error: {type(exc).__name__}: {exc}"
     else:

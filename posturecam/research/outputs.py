@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.core.geometry import METRICS
-from posturecam.errors import OutputError
+from posturecam.errors import OutputError, Remedy
 from posturecam.research.run_folder import FRAMES
 from posturecam.storage import atomic_open
 
@@ -255,7 +255,7 @@ def read_frames(path_or_dir: Path) -> dict[str, np.ndarray]:
     if path.is_dir():
         path = path / FRAMES
     if not path.is_file():
-        raise OutputError(f"{path} not found; run `posturecam replay SOURCE --out DIR` first.")
+        raise OutputError(f"{path} not found; ", Remedy("replay_first", out="DIR"), ".")
     parquet = path.suffix == ".parquet"
     columns = _read_parquet_columns(path) if parquet else _read_csv_columns(path)
     n = len(next(iter(columns.values()))) if columns else 0

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.core.types import NUM_LANDMARKS, LandmarkBatch
-from posturecam.errors import PosturecamError
+from posturecam.errors import RecordingError
 from posturecam.frames.engine import LandmarkLog
 from posturecam.research.run_folder import RECORDING
 from posturecam.storage import atomic_open
@@ -54,10 +54,6 @@ MAX_HEADER_BYTES = 16 << 20
 _PER_FRAME = NUM_LANDMARKS * 3
 _TEXT_PER_FRAME = 4096
 _SLACK = 1 << 16
-
-
-class RecordingError(PosturecamError):
-    """A landmark recording is missing, damaged, or of a format this posturecam cannot read."""
 
 
 def resolve(path: str | Path) -> Path:

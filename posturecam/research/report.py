@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from posturecam.errors import OutputError
+from posturecam.errors import OutputError, Remedy
 from posturecam.research.report_data import (
     baseline_bands,
     decided,
@@ -84,7 +84,8 @@ def make_report(run_dir: Path, html_path: Path | None = None) -> ReportFiles:
         write_text(html_path, render_html(run, pngs, notes))
     except OSError as exc:
         raise OutputError(
-            f"cannot write the report to {html_path.parent} ({exc.strerror or exc}); "
-            "choose another --html path."
+            f"cannot write the report to {html_path.parent} ({exc.strerror or exc}); ",
+            Remedy("other_html"),
+            ".",
         ) from None
     return ReportFiles(html=html_path, pngs=paths)

@@ -16,7 +16,7 @@ from posturecam.core.adapt import REANCHORED, SETUP_CHANGED
 from posturecam.core.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
 from posturecam.core.judge import Baseline, JudgeSettings, MetricStats, metric_bands
 from posturecam.core.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
-from posturecam.errors import OutputError
+from posturecam.errors import OutputError, Remedy
 from posturecam.research.outputs import read_frames
 from posturecam.research.run_folder import (
     EVENTS,
@@ -89,8 +89,9 @@ class Decided:
 
 def _replay_first(run_dir: Path, what: str) -> OutputError:
     return OutputError(
-        f"{what}; run `posturecam replay SOURCE --out {run_dir}` first, "
-        "then make the report from that folder."
+        f"{what}; ",
+        Remedy("replay_first", out=run_dir),
+        ", then make the report from that folder.",
     )
 
 

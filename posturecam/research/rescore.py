@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from posturecam import profiles
-from posturecam.errors import OutputError
+from posturecam.errors import Given, OutputError, Remedy
 from posturecam.research import recording
 from posturecam.research.analysis import analyse
 from posturecam.research.options import ReplayOptions, ScoringOptions
@@ -37,7 +37,9 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
     if run_dir.is_file():
         raise not_a_run_folder(run_dir, "rescore")
     if not run_dir.is_dir():
-        raise OutputError(f"no such run folder: {run_dir}; give a folder written by `replay --out`")
+        raise OutputError(
+            f"no such run folder: {run_dir}; give a folder written by ", Given("replay_out")
+        )
     try:
         return RunFolder(run_dir).read_summary()
     except SummaryError as exc:
@@ -84,7 +86,7 @@ def rescore(
     out = RunFolder(out_dir if out_dir is not None else run_dir / DEFAULT_OUT)
     if out.path.resolve() == run_dir.resolve():
         raise OutputError(
-            "rescore would overwrite the replay it reads; choose another --out folder"
+            "rescore would overwrite the replay it reads; ", Remedy("choose_out_folder")
         )
     source_id = str(summary.get("source_path", meta.get("source_path", "")))
     created = out.prepare(source_id, force)

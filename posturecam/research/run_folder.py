@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posturecam.errors import OutputError
+from posturecam.errors import Given, OutputError, Part, Remedy
 from posturecam.storage import StagedFiles, probe_writable, remove_stale_temps
 
 SUMMARY = "summary.json"
@@ -56,6 +56,8 @@ OTHER_SOURCE = "other source"  # a finished run of another source
 UNREADABLE = "unreadable"  # a summary.json that cannot be read or is not a summary
 INTERRUPTED = "interrupted"  # outputs without a summary.json: a run that did not finish
 NOT_A_FOLDER = "not a folder"
+# What to do about a folder that holds another run.
+REPLACE_OR_CHOOSE = (Remedy("choose_out_folder"), " or ", Remedy("force_replace"))
 
 
 class SummaryError(OutputError):
@@ -89,29 +91,33 @@ def not_a_run_folder(path: Path, command: str, also: str = "") -> OutputError:
     if path.name in (FRAMES, SUMMARY, EVENTS, RECORDING):
         hint = f" (that file's folder is {path.parent})"
     return OutputError(
-        f"{path} is a file, not a run folder; {command} expects the folder written by "
-        f"`posturecam replay SOURCE --out DIR`{also}, so pass that folder{hint}."
+        f"{path} is a file, not a run folder; {command} expects the folder written by ",
+        Given("replay_folder"),
+        f"{also}, so pass that folder{hint}.",
     )
 
 
 def _unwritable(out_dir: Path, exc: OSError) -> OutputError:
     if exc.errno == errno.ELOOP:
         return OutputError(
-            f"--out {out_dir} is a symbolic link loop; remove the link or choose another folder."
+            Given("out_dir", path=out_dir),
+            " is a symbolic link loop; remove the link or choose another folder.",
         )
     why = exc.strerror or str(exc)
+    given = Given("out_dir", path=out_dir)
     if exc.errno == errno.ENOENT and exc.strerror and "symbolic link" in exc.strerror:
-        return OutputError(f"--out {out_dir}: {why}; create that folder or choose another one.")
-    return OutputError(f"cannot write to --out {out_dir} ({why}); {_space_remedy(exc)}.")
+        return OutputError(given, f": {why}; create that folder or choose another one.")
+    return OutputError("cannot write to ", given, f" ({why}); ", *space_remedy(exc), ".")
 
 
-def _space_remedy(
-    exc: OSError, otherwise: str = "choose a folder you can write to with --out"
-) -> str:
-    return {
-        errno.ENOSPC: "free some disk space or choose another --out folder",
-        errno.EDQUOT: "free some space in your quota or choose another --out folder",
-    }.get(exc.errno or 0, otherwise)
+def space_remedy(exc: OSError, *otherwise: Part) -> tuple[Part, ...]:
+    """What to do when writing failed with ``exc``: free space for a full disk or quota,
+    else ``otherwise`` (by default: choose a folder that can be written)."""
+    if exc.errno == errno.ENOSPC:
+        return ("free some disk space or ", Remedy("choose_out_folder"))
+    if exc.errno == errno.EDQUOT:
+        return ("free some space in your quota or ", Remedy("choose_out_folder"))
+    return otherwise or (Remedy("writable_out_folder"),)
 
 
 def _digest(path: Path) -> str:
@@ -188,7 +194,9 @@ class RunFolder:
         """
         holding = self.holds(source_id, run_key)
         if holding.state == NOT_A_FOLDER:
-            raise OutputError(f"--out {self.path} is a file, not a folder; choose a folder name.")
+            raise OutputError(
+                Given("out_dir", path=self.path), " is a file, not a folder; choose a folder name."
+            )
         if not force:
             self._refuse_another_run(holding)
         created = not self.path.exists() and not self.path.is_symlink()
@@ -204,19 +212,22 @@ class RunFolder:
         if holding.state == OTHER_OPTIONS:
             raise OutputError(
                 f"{self.path} already holds a run of this source with other options, model or "
-                "posturecam version; choose another --out folder, pass --force to replace it, "
-                "or use `posturecam rescore` to try other settings"
+                "posturecam version; ",
+                Remedy("choose_out_folder"),
+                ", ",
+                Remedy("force_replace"),
+                ", or use `posturecam rescore` to try other settings",
             )
         if holding.state in (OTHER_SOURCE, UNREADABLE):
             raise OutputError(
                 f"{self.path} already holds the results of another run "
-                f"({holding.source or 'unreadable'}); "
-                "choose another --out folder or pass --force to replace it."
+                f"({holding.source or 'unreadable'}); ",
+                *REPLACE_OR_CHOOSE,
+                ".",
             )
         if holding.state == INTERRUPTED:
             raise OutputError(
-                f"{self.path} holds a frames.csv from an unknown run; "
-                "choose another --out folder or pass --force to replace it."
+                f"{self.path} holds a frames.csv from an unknown run; ", *REPLACE_OR_CHOOSE, "."
             )
 
     def swap_in(self, writers: list[tuple[str, Writer]]) -> None:
@@ -240,12 +251,13 @@ class RunFolder:
                     "folder holds no complete run now: fix the folder, then run again with "
                     "--force."
                 ) from None
-            remedy = _space_remedy(
-                exc, "check that the folder is writable or choose another --out folder"
+            remedy = space_remedy(
+                exc, "check that the folder is writable or ", Remedy("choose_out_folder")
             )
             raise OutputError(
-                f"cannot write {self.path / name} ({why}); nothing in {self.path} was "
-                f"changed: {remedy}, then run again."
+                f"cannot write {self.path / name} ({why}); nothing in {self.path} was changed: ",
+                *remedy,
+                ", then run again.",
             ) from None
 
     def undo_create(self) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from batch_fakes import SLUMPED_LEVEL, UPRIGHT_LEVEL, PixelPose, calls_made
 
+from posturecam.cli import advice
 from posturecam.core.judge import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import PosturecamError
@@ -370,7 +371,9 @@ def test_half_written_folder_of_unknown_origin_is_not_replaced(serial, sources, 
     specs = [sources[n] for n in NAMES]
     result = run_batch(specs, out, PixelPose(), OPTIONS, MODEL_INFO, progress=False)
     assert statuses(result)["alpha"] == "failed"
-    assert "--force" in result.failed[0]["error"]
+    assert "force=True" in result.failed[0]["error"]  # batch.json's words: flag-free
+    (error,) = [e for e, i in zip(result.errors, result.items, strict=True) if i["error"]]
+    assert "--force" in advice.render(error)  # the command line's
     assert files_of(out) == before
 
 
@@ -382,9 +385,10 @@ def test_other_run_in_the_folder_is_refused_unless_forced(serial, sources, tmp_p
     specs = [sources[n] for n in NAMES]
     refused = run_batch(specs, out, PixelPose(), other, MODEL_INFO, progress=False)
     assert [i["status"] for i in refused.items] == ["failed"] * len(NAMES)
-    for item in refused.items:
-        assert "other options" in item["error"]
-        assert "another --out folder" in item["error"] and "--force" in item["error"]
+    for item, error in zip(refused.items, refused.errors, strict=True):
+        assert "other options" in item["error"] and "another output folder" in item["error"]
+        words = advice.render(error)
+        assert "another --out folder" in words and "--force" in words
     assert files_of(out) == before
     assert batch_json(out)["counts"]["failed"] == len(NAMES)
 
@@ -515,10 +519,12 @@ for k in range(100):
 
 def test_bad_arguments_are_refused_before_any_work(sources, tmp_path, monkeypatch):
     spec = [sources["alpha"]]
-    with pytest.raises(PosturecamError, match="--workers"):
+    with pytest.raises(PosturecamError, match="number of workers") as workers:
         run_batch(spec, tmp_path / "o", PixelPose(), OPTIONS, MODEL_INFO, workers=0)
-    with pytest.raises(PosturecamError, match="--scheduler"):
+    assert advice.render(workers.value).startswith("--workers must be a whole number")
+    with pytest.raises(PosturecamError, match="scheduler address") as scheduler:
         run_batch(spec, tmp_path / "o", PixelPose(), OPTIONS, MODEL_INFO, executor="dask")
+    assert "--scheduler ADDRESS" in advice.render(scheduler.value)
     with pytest.raises(TypeError, match="picklable"):
         run_batch(spec, tmp_path / "o", lambda mode: None, OPTIONS, MODEL_INFO, workers=2)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from posturecam.cli import advice
 from posturecam.core.geometry import METRICS
 from posturecam.errors import OutputError
 from posturecam.research.outputs import (
@@ -150,8 +151,9 @@ def test_bad_csv_value_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / FRAMES).write_text("frame,t_s\n0,soon\n", encoding="utf-8")
     with pytest.raises(OutputError, match="t_s"):
         read_frames(tmp_path)
-    with pytest.raises(OutputError, match="posturecam replay"):
+    with pytest.raises(OutputError, match="replay a source") as missing:
         read_frames(tmp_path / "nowhere")
+    assert "run `posturecam replay SOURCE --out DIR` first" in advice.render(missing.value)
 
 
 def test_pyarrow_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from posturecam.cli import advice
 from posturecam.core.judge import (
     DEFAULT_RULES,
     EVIDENCE,
@@ -326,8 +328,9 @@ def test_missing_run_folder_or_files(tmp_path: Path, missing: str | None) -> Non
         for name in (FRAMES, SUMMARY, EVENTS):
             if name != missing:
                 shutil.copy(tmp_path / name, folder / name)
-    with pytest.raises(OutputError, match=r"posturecam replay .*--out"):
+    with pytest.raises(OutputError, match="replay a source into") as refused:
         make_report(folder)
+    assert re.search(r"posturecam replay .*--out", advice.render(refused.value))
     assert not (folder / "report.html").exists()
 
 
