@@ -16,6 +16,8 @@ from posturecam.errors import CalibrationError
 MIN_DETECTED = 0.9  # share of calibration frames with a person
 MIN_MEASURED = 0.8  # share of those where the deciding metrics are measurable
 MIN_FRAMES = 3
+# How long a calibration measures unless told: a few breaths, sitting still (live and replay).
+WINDOW_S = 8.0
 # Robust relative spread of the deciding metric above which the person was not
 # sitting still (about three times what steady sitting gives).
 MAX_STEADY_SPREAD = {"head_height": 0.12, "neck_inclination": 12.0}

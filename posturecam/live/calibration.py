@@ -16,6 +16,7 @@ from posturecam.core.baseline import (
     DISTINCT_K,
     MIN_DETECTED,
     MIN_FRAMES,
+    WINDOW_S,
     deciding_metric,
     make_baseline,
     samples_of,
@@ -31,8 +32,6 @@ from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure, run_pose
 from posturecam.frames.pose import PoseEstimator
 from posturecam.profiles import Profile
-
-WINDOW_S = 8.0  # how long a calibration measures unless told: a few breaths, sitting still
 
 
 def window_for(
