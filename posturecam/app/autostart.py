@@ -89,7 +89,11 @@ def install(system: str | None = None, environ: Mapping[str, str] | None = None)
 
 def remove(system: str | None = None, environ: Mapping[str, str] | None = None) -> Path | None:
     """Delete our login item; the path removed, or None when there was none."""
-    path = target(system, environ)
+    return _remove(target(system, environ))
+
+
+def _remove(path: Path) -> Path | None:
+    """Delete one of our files; the path removed, or None when there was none."""
     try:
         path.unlink()
     except FileNotFoundError:
@@ -127,11 +131,4 @@ def install_menu_entry(system: str | None = None, environ: Mapping[str, str] | N
 def remove_menu_entry(
     system: str | None = None, environ: Mapping[str, str] | None = None
 ) -> Path | None:
-    path = menu_target(system, environ)
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PosturecamError(f"cannot remove {path} ({exc.strerror or exc})") from exc
-    return path
+    return _remove(menu_target(system, environ))

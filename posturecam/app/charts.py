@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from posturecam.app.logdata import Sample
+from posturecam.app.painting import painter
 from posturecam.app.presenter import look
 from posturecam.live.sessionlog import DaySummary
 
@@ -45,12 +46,8 @@ class TimelineView(QWidget):
         self.update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        p = QPainter(self)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        with painter(self) as p:
             self._paint(p)
-        finally:
-            p.end()
 
     def _paint(self, p: QPainter) -> None:
         w, h = self.width(), self.height()
@@ -115,11 +112,8 @@ class DayBars(QWidget):
         self.update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        p = QPainter(self)
-        try:
+        with painter(self, smooth=False) as p:
             self._paint(p)
-        finally:
-            p.end()
 
     def _paint(self, p: QPainter) -> None:
         w, h = self.width(), self.height()

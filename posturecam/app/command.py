@@ -14,6 +14,17 @@ from typing import Any
 
 from posturecam.errors import PosturecamError
 
+# The flags that make or remove a login item or menu entry, and exit (one at a time).
+ONE_OFFS = (
+    (
+        "--install-autostart",
+        "start the app at login (XDG autostart / LaunchAgent / Startup shortcut) and exit",
+    ),
+    ("--remove-autostart", "stop starting the app at login and exit"),
+    ("--install-menu-entry", "add posturecam to the applications menu (Linux) and exit"),
+    ("--remove-menu-entry", "remove it from the menu and exit"),
+)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="NAME|PATH", help="calibration profile (default: default)")
@@ -26,43 +37,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--setup", action="store_true", help="open the guided setup first")
     auto = p.add_mutually_exclusive_group()
-    auto.add_argument(
-        "--install-autostart",
-        action="store_true",
-        help="start the app at login (XDG autostart / LaunchAgent / Startup shortcut) and exit",
-    )
-    auto.add_argument(
-        "--remove-autostart", action="store_true", help="stop starting the app at login and exit"
-    )
-    auto.add_argument(
-        "--install-menu-entry",
-        action="store_true",
-        help="add posturecam to the applications menu (Linux) and exit",
-    )
-    auto.add_argument(
-        "--remove-menu-entry", action="store_true", help="remove it from the menu and exit"
-    )
+    for flag, text in ONE_OFFS:
+        auto.add_argument(flag, action="store_true", help=text)
+
+
+def one_off(args: argparse.Namespace) -> str | None:
+    """What a login-item or menu-entry flag did, in one line; None without such a flag."""
+    from posturecam.app import autostart
+
+    if args.install_autostart:
+        return f"installed {autostart.install()}: posturecam app starts at login"
+    if args.remove_autostart:
+        removed = autostart.remove()
+        return f"removed {removed}" if removed else "posturecam app was not set to start at login"
+    if args.install_menu_entry:
+        return f"installed {autostart.install_menu_entry()}: posturecam is in the menu"
+    if args.remove_menu_entry:
+        removed = autostart.remove_menu_entry()
+        return f"removed {removed}" if removed else "posturecam was not in the menu"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     import time
 
     started = time.monotonic()
-    from posturecam.app import autostart
-
-    if args.install_autostart:
-        print(f"installed {autostart.install()}: posturecam app starts at login")
-        return 0
-    if args.remove_autostart:
-        removed = autostart.remove()
-        print(f"removed {removed}" if removed else "posturecam app was not set to start at login")
-        return 0
-    if args.install_menu_entry:
-        print(f"installed {autostart.install_menu_entry()}: posturecam is in the menu")
-        return 0
-    if args.remove_menu_entry:
-        removed = autostart.remove_menu_entry()
-        print(f"removed {removed}" if removed else "posturecam was not in the menu")
+    line = one_off(args)
+    if line is not None:  # done without Qt or a display
+        print(line)
         return 0
     from posturecam.app import NEEDS_QT, qt_available
     from posturecam.app.qtenv import display_problem, prepare

@@ -8,8 +8,10 @@ so it costs nothing while you sit well.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QLinearGradient, QPainter, QPaintEvent, QScreen
+from PySide6.QtGui import QColor, QGuiApplication, QLinearGradient, QPaintEvent, QScreen
 from PySide6.QtWidgets import QWidget
+
+from posturecam.app.painting import painter
 
 # How strong the glow gets per reported state (0: none).
 TARGETS = {"slouching": 0.45, "alert": 0.9}
@@ -42,8 +44,7 @@ class GlowWindow(QWidget):
         self.setGeometry(screen.geometry())
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        p = QPainter(self)
-        try:
+        with painter(self, smooth=False) as p:
             w, h = float(self.width()), float(self.height())
             edge = max(8.0, EDGE * min(w, h))
             strong = QColor(COLOUR)
@@ -60,8 +61,6 @@ class GlowWindow(QWidget):
                 gradient.setColorAt(0.0, strong)
                 gradient.setColorAt(1.0, clear)
                 p.fillRect(rect, gradient)
-        finally:
-            p.end()
 
 
 class Glow(QObject):

@@ -6,11 +6,12 @@ lock is held; returns when the user quits (tray, window, Ctrl-C or SIGTERM).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -166,22 +167,33 @@ def run_gui(
     )
     if controller.ui.tray is None:
         print(f"posturecam: {NO_TRAY}", file=sys.stderr)
+    with quit_on_signals(controller.quit):
+        first_run = not profile_path(cfg.monitor.profile).exists()
+        controller.start(setup=setup or first_run)
+        app.exec()
+    return exit_code(controller)
+
+
+@contextlib.contextmanager
+def quit_on_signals(quit: Callable[[], Any]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM quit as the menu does, while the block runs."""
     previous = {
-        sig: signal.signal(sig, lambda *_: controller.quit())
-        for sig in (signal.SIGINT, signal.SIGTERM)
+        sig: signal.signal(sig, lambda *_: quit()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     ticker = QTimer()  # Python runs signal handlers only between Qt events: give it some
     ticker.timeout.connect(lambda: None)
     ticker.start(500)
     try:
-        first_run = not profile_path(cfg.monitor.profile).exists()
-        controller.start(setup=setup or first_run)
-        app.exec()
+        yield
     finally:
+        ticker.stop()
         for sig, old in previous.items():
             signal.signal(sig, old)
-    worker = controller.worker
-    if worker is not None:  # quit's wait ran out: say so rather than hang
+
+
+def exit_code(controller: AppController) -> int:
+    """Say what went wrong, if anything, on stderr: 2 after errors, else 0."""
+    if controller.worker is not None:  # quit's wait ran out: say so rather than hang
         print("posturecam: the monitor did not stop in time; exiting anyway", file=sys.stderr)
     for message in controller.errors:
         print(f"posturecam: {message}", file=sys.stderr)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from posturecam import profiles
 from posturecam.app import autostart, configfile
+from posturecam.app.painting import painter
 from posturecam.app.preview import PreviewWorker, Seen, landmark_log
 from posturecam.core.types import LM, Landmarks
 from posturecam.errors import PosturecamError
@@ -83,9 +84,7 @@ class PreviewView(QWidget):
         self.update()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        p = QPainter(self)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        with painter(self) as p:
             p.fillRect(self.rect(), QColor("#202020"))
             if self.image is not None:
                 self._paint_frame(p)
@@ -96,8 +95,6 @@ class PreviewView(QWidget):
                 p.setFont(font)
                 p.setPen(QColor("white"))
                 p.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, self.caption)
-        finally:
-            p.end()
 
     def _paint_frame(self, p: QPainter) -> None:
         assert self.image is not None
@@ -124,6 +121,8 @@ class PreviewView(QWidget):
 
 
 class SetupWindow(QWidget):
+    """The guided setup's one window; ``on_done`` gets the saved profile (or None) on close."""
+
     def __init__(
         self,
         cfg: Settings,
@@ -154,8 +153,16 @@ class SetupWindow(QWidget):
         self._left = 0
         self._done_called = False
 
+        self._make_widgets(cameras(cfg.monitor.source), configfile.read(cfg_path).values())
+        self._lay_out()
+        self.resize(560, 640)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+
+    def _make_widgets(self, cameras: list[str], values: dict[configfile.Key, Any]) -> None:
+        """The camera choice, the preview, the hints, the steps' buttons and the nudges."""
         self.camera = QComboBox()
-        self.camera.addItems(cameras(cfg.monitor.source))
+        self.camera.addItems(cameras)
         self.camera.currentTextChanged.connect(lambda _t: self.start_preview())
         self.retry = QPushButton("Retry")
         self.retry.clicked.connect(self.start_preview)
@@ -169,7 +176,6 @@ class SetupWindow(QWidget):
         self.slouch_button = QPushButton("Optional: now show me your usual slouch")
         self.slouch_button.clicked.connect(self.start_slouch)
         self.slouch_button.hide()
-        values = configfile.read(cfg_path).values()
         self.notify = QCheckBox("Desktop notification when slouching lasts")
         self.notify.setChecked(bool(values[("monitor", "notify")]))
         self.glow = QCheckBox("Gentle glow on the screen edges")
@@ -180,6 +186,7 @@ class SetupWindow(QWidget):
         self.done_button.clicked.connect(self.finish)
         self.done_button.setEnabled(False)
 
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.addWidget(QLabel("Camera:"))
         top.addWidget(self.camera, 1)
@@ -196,9 +203,6 @@ class SetupWindow(QWidget):
         for box in (self.notify, self.glow, self.login):
             layout.addWidget(box)
         layout.addWidget(self.done_button)
-        self.resize(560, 640)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
 
     # ------------------------------------------------------------------ preview
 
