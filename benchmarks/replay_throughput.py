@@ -154,7 +154,7 @@ def profile_replay(model_path: Path, source: Path, out_dir: Path, top: int) -> N
         print(buf.getvalue().rstrip())
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=360, help="sequence length (>= 300)")
     ap.add_argument("--source", choices=("video", "folder"), default="video")
@@ -178,122 +178,139 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--frames, --rounds and --warmup must be positive")
     if args.frames < 300:
         print(f"note: --frames {args.frames} is below the 300 the benchmark is specified for")
+    return args
 
-    resolved = resolve(args.model, download=False, progress=False)
-    model_path = Path(resolved.path)
-    print(f"model: {resolved.variant} {model_path}")
 
-    with tempfile.TemporaryDirectory(prefix="posturecam-bench-") as tmp_name:
-        tmp = Path(tmp_name)
-        suffix = ".avi" if args.source == "video" else ""
-        source = make_sequence(tmp / f"seq{suffix}", args.frames, kind=args.source, fps=args.fps)
-        warm_source = make_sequence(
-            tmp / f"warm{suffix}", args.warmup, kind=args.source, fps=args.fps
-        )
-        t0 = time.perf_counter()
-        images, times = decode_all(source)
-        decode_s = time.perf_counter() - t0
-        if len(images) != args.frames:
-            raise SystemExit(f"wrote {args.frames} frames but decoded {len(images)}")
-        h, w = images[0].shape[:2]
-        stamps = video_timestamps_ms(times)
+def _single_rounds(
+    args: argparse.Namespace, model_path: Path, tmp: Path, suffix: str
+) -> tuple[list[dict], list[dict], dict]:
+    """Reference and replay over one sequence, interleaved; their runs and the input's facts."""
+    source = make_sequence(tmp / f"seq{suffix}", args.frames, kind=args.source, fps=args.fps)
+    warm_source = make_sequence(tmp / f"warm{suffix}", args.warmup, kind=args.source, fps=args.fps)
+    t0 = time.perf_counter()
+    images, times = decode_all(source)
+    decode_s = time.perf_counter() - t0
+    if len(images) != args.frames:
+        raise SystemExit(f"wrote {args.frames} frames but decoded {len(images)}")
+    h, w = images[0].shape[:2]
+    stamps = video_timestamps_ms(times)
+    print(
+        f"input: {args.source} {source.name}, {len(images)} frames {w}x{h} "
+        f"at {args.fps:g} fps ({times[-1]:.2f} s), cores: {_cores()}"
+    )
+    print(
+        f"decoding it into memory (untimed for the reference): {decode_s:.3f} s "
+        f"= {decode_s / len(images) * 1000:.2f} ms/frame"
+    )
+    # Warm-up: one short pass each (model load, XNNPACK, allocator, imports, page cache).
+    run_reference(model_path, images[: args.warmup], stamps[: args.warmup])
+    run_replay(model_path, warm_source, tmp / "out-warm")
+    refs: list[dict] = []
+    reps: list[dict] = []
+    for r in range(args.rounds):
+        ref = run_reference(model_path, images, stamps)
+        rep = run_replay(model_path, source, tmp / f"out-{r}")
+        refs.append(ref)
+        reps.append(rep)
         print(
-            f"input: {args.source} {source.name}, {len(images)} frames {w}x{h} "
-            f"at {args.fps:g} fps ({times[-1]:.2f} s), cores: {_cores()}"
+            f"round {r + 1}/{args.rounds}: mediapipe {ref['fps']:6.2f} fps "
+            f"({ref['seconds']:.2f} s, create {ref['create_s'] * 1000:.0f} ms, "
+            f"{ref['detected']} detected) | replay {rep['fps']:6.2f} fps "
+            f"({rep['seconds']:.2f} s, model {rep['model_s']:.2f} s, "
+            f"{rep['detected']} detected) | ratio {rep['fps'] / ref['fps']:.3f}"
         )
+    return refs, reps, {"size": [w, h], "decode_s": decode_s, "source": source}
+
+
+def _batch_rounds(
+    args: argparse.Namespace, model_path: Path, tmp: Path, suffix: str
+) -> tuple[list[dict], list[dict]]:
+    """The batch by 1 worker and by 2, interleaved round by round."""
+    batch_sources = [
+        make_sequence(tmp / f"batch{k}{suffix}", args.batch_frames, kind=args.source,
+                      fps=args.fps)
+        for k in range(args.batch_sources)
+    ]  # fmt: skip
+    serial: list[dict] = []
+    parallel: list[dict] = []
+    for r in range(args.rounds):
+        one = run_batch_timed(model_path, batch_sources, tmp / f"batch1-{r}", 1)
+        two = run_batch_timed(model_path, batch_sources, tmp / f"batch2-{r}", 2)
+        serial.append(one)
+        parallel.append(two)
         print(
-            f"decoding it into memory (untimed for the reference): {decode_s:.3f} s "
-            f"= {decode_s / len(images) * 1000:.2f} ms/frame"
+            f"batch round {r + 1}/{args.rounds}: {one['frames']} frames in "
+            f"{args.batch_sources} sources | 1 worker {one['fps']:6.2f} fps "
+            f"({one['seconds']:.2f} s) | 2 workers {two['fps']:6.2f} fps "
+            f"({two['seconds']:.2f} s) | speed-up {one['seconds'] / two['seconds']:.2f}"
         )
+    return serial, parallel
 
-        # Warm-up: one short pass each (model load, XNNPACK, allocator, imports, page cache).
-        run_reference(model_path, images[: args.warmup], stamps[: args.warmup])
-        run_replay(model_path, warm_source, tmp / "out-warm")
 
-        refs: list[dict] = []
-        reps: list[dict] = []
-        for r in range(args.rounds):
-            ref = run_reference(model_path, images, stamps)
-            rep = run_replay(model_path, source, tmp / f"out-{r}")
-            refs.append(ref)
-            reps.append(rep)
-            print(
-                f"round {r + 1}/{args.rounds}: mediapipe {ref['fps']:6.2f} fps "
-                f"({ref['seconds']:.2f} s, create {ref['create_s'] * 1000:.0f} ms, "
-                f"{ref['detected']} detected) | replay {rep['fps']:6.2f} fps "
-                f"({rep['seconds']:.2f} s, model {rep['model_s']:.2f} s, "
-                f"{rep['detected']} detected) | ratio {rep['fps'] / ref['fps']:.3f}"
-            )
-
-        batch_sources = [
-            make_sequence(tmp / f"batch{k}{suffix}", args.batch_frames, kind=args.source,
-                          fps=args.fps)
-            for k in range(args.batch_sources)
-        ]  # fmt: skip
-        serial: list[dict] = []
-        parallel: list[dict] = []
-        for r in range(args.rounds):
-            one = run_batch_timed(model_path, batch_sources, tmp / f"batch1-{r}", 1)
-            two = run_batch_timed(model_path, batch_sources, tmp / f"batch2-{r}", 2)
-            serial.append(one)
-            parallel.append(two)
-            print(
-                f"batch round {r + 1}/{args.rounds}: {one['frames']} frames in "
-                f"{args.batch_sources} sources | 1 worker {one['fps']:6.2f} fps "
-                f"({one['seconds']:.2f} s) | 2 workers {two['fps']:6.2f} fps "
-                f"({two['seconds']:.2f} s) | speed-up {one['seconds'] / two['seconds']:.2f}"
-            )
-
-        if args.profile:
-            profile_replay(model_path, source, tmp / "out-profile", args.profile)
-
+def _summary(args: argparse.Namespace, runs: dict, facts: dict, model_path: Path) -> dict:
+    """The medians, printed, and the JSON line's content."""
+    refs, reps, serial, parallel = runs["refs"], runs["reps"], runs["serial"], runs["parallel"]
     replay_fps = median([x["fps"] for x in reps])
     mediapipe_fps = median([x["fps"] for x in refs])
     ratio = replay_fps / mediapipe_fps
-    overhead = [x["seconds"] - x["model_s"] for x in reps]
+    overhead = median([x["seconds"] - x["model_s"] for x in reps])
     print(
         f"median: replay {replay_fps:.2f} fps, mediapipe {mediapipe_fps:.2f} fps, "
         f"ratio {ratio:.3f} (target >= {TARGET_RATIO:.2f}: "
         f"{'met' if ratio >= TARGET_RATIO else 'NOT met'})"
     )
     print(
-        f"replay time outside the estimator: median {median(overhead):.3f} s "
-        f"= {median(overhead) / args.frames * 1000:.2f} ms/frame"
+        f"replay time outside the estimator: median {overhead:.3f} s "
+        f"= {overhead / args.frames * 1000:.2f} ms/frame"
     )
-    speedup = median([a["seconds"] / b["seconds"] for a, b in zip(serial, parallel, strict=True)])
+    speedups = [a["seconds"] / b["seconds"] for a, b in zip(serial, parallel, strict=True)]
+    speedup = median(speedups)
     print(
         f"batch: 2 workers vs 1, median speed-up {speedup:.2f} "
         f"(target >= {TARGET_SPEEDUP}: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
         f"2 workers reach {median([b['fps'] for b in parallel]) / mediapipe_fps:.2f}x the "
         "bare model's single-stream speed"
     )
-    summary = {
+    return {
         "replay_fps": round(replay_fps, 3),
         "mediapipe_fps": round(mediapipe_fps, 3),
         "ratio": round(ratio, 4),
         "frames": args.frames,
         "source": args.source,
-        "size": [w, h],
+        "size": facts["size"],
         "fps": args.fps,
         "rounds": args.rounds,
-        "decode_s": round(decode_s, 4),
+        "decode_s": round(facts["decode_s"], 4),
         "target_ratio": TARGET_RATIO,
-        "overhead_ms_per_frame": round(median(overhead) / args.frames * 1000, 3),
+        "overhead_ms_per_frame": round(overhead / args.frames * 1000, 3),
         "batch_frames": serial[0]["frames"],
         "batch_sources": args.batch_sources,
         "batch_1_worker_fps": round(median([a["fps"] for a in serial]), 3),
         "batch_2_workers_fps": round(median([b["fps"] for b in parallel]), 3),
         "batch_speedup": round(speedup, 3),
         "target_speedup": TARGET_SPEEDUP,
-        "speedup_per_round": [
-            round(a["seconds"] / b["seconds"], 3) for a, b in zip(serial, parallel, strict=True)
-        ],
+        "speedup_per_round": [round(x, 3) for x in speedups],
         "ratio_per_round": [round(p["fps"] / q["fps"], 4) for p, q in zip(reps, refs, strict=True)],
         "mediapipe_runs": [_rounded(x) for x in refs],
         "replay_runs": [_rounded(x) for x in reps],
         "model": str(model_path),
     }
-    print(json.dumps(summary))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    resolved = resolve(args.model, download=False, progress=False)
+    model_path = Path(resolved.path)
+    print(f"model: {resolved.variant} {model_path}")
+    with tempfile.TemporaryDirectory(prefix="posturecam-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        suffix = ".avi" if args.source == "video" else ""
+        refs, reps, facts = _single_rounds(args, model_path, tmp, suffix)
+        serial, parallel = _batch_rounds(args, model_path, tmp, suffix)
+        if args.profile:
+            profile_replay(model_path, facts["source"], tmp / "out-profile", args.profile)
+    runs = {"refs": refs, "reps": reps, "serial": serial, "parallel": parallel}
+    print(json.dumps(_summary(args, runs, facts, model_path)))
     return 0
 
 

@@ -9,9 +9,9 @@ gaps in the timestamps. It is saved with ``posturecam.research.recording.save`` 
 temp dir, then each round times
 
 * load: ``recording.load`` (file -> LandmarkLog, float64 like run_pose makes);
-* score: ``replay.score`` (metrics, baseline, judgement) against a profile
+* score: ``scoring.score`` (metrics, baseline, judgement) against a profile
   calibrated on the first 8 s, as ``posturecam rescore --profile`` does;
-* follow: what ``replay.analyse`` adds to the score (what ``posturecam rescore``
+* follow: what ``analysis.analyse`` adds to the score (what ``posturecam rescore``
   runs): states, alerts, breaks, away/back and the coach's advice.
 
 Writing frames.csv / events.jsonl is output, not re-scoring, so it is not in
@@ -38,10 +38,13 @@ from posturecam.core.types import LM, NUM_LANDMARKS, LandmarkBatch
 from posturecam.frames.engine import LandmarkLog
 from posturecam.live.calibration import calibrate
 from posturecam.research import recording
+from posturecam.research.analysis import analyse
+from posturecam.research.options import ProfileBaseline, ScoringOptions
 from posturecam.research.outputs import write_frames_csv
-from posturecam.research.replay import ReplayOptions, analyse, score
+from posturecam.research.run_folder import RECORDING
+from posturecam.research.scoring import score
 
-TARGET_FRAMES_PER_S = 200_000
+TARGET_FRAMES_PER_S = 150_000
 FPS = 15.0
 CALIBRATION_S = 8.0
 HEAD = (LM.NOSE, LM.LEFT_EAR, LM.RIGHT_EAR, LM.LEFT_EYE, LM.RIGHT_EYE)
@@ -175,7 +178,7 @@ def _head(log: LandmarkLog, stop: int) -> LandmarkLog:
     )
 
 
-def rescore_once(path: Path, options: ReplayOptions) -> dict:
+def rescore_once(path: Path, options: ScoringOptions) -> dict:
     """What `posturecam rescore` computes: load, then metrics, judgement, states and events."""
     t0 = time.perf_counter()
     log, _meta = recording.load(path)
@@ -200,7 +203,7 @@ def rescore_once(path: Path, options: ReplayOptions) -> dict:
     }
 
 
-def time_csv(log: LandmarkLog, options: ReplayOptions, out: Path) -> float:
+def time_csv(log: LandmarkLog, options: ScoringOptions, out: Path) -> float:
     """Seconds to write frames.csv for ``log`` (already analysed)."""
     columns = analyse(log, options).columns
     t0 = time.perf_counter()
@@ -208,7 +211,7 @@ def time_csv(log: LandmarkLog, options: ReplayOptions, out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=1_000_000, help="frames in the recording")
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds (median reported)")
@@ -222,47 +225,28 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.frames < 1000 or args.rounds < 1 or args.csv_frames < 0:
         ap.error("--frames must be >= 1000, --rounds >= 1 and --csv-frames >= 0")
+    return args
 
-    t0 = time.perf_counter()
-    log = synthetic_log(args.frames, seed=args.seed)
-    calib = _head(log, int(CALIBRATION_S * FPS))
-    profile = calibrate(calib, "bench", "desk-day.mp4")
-    options = ReplayOptions(profile=profile, profile_ref="bench", progress=False)
-    print(
-        f"synthetic recording: {args.frames} frames at {FPS:g} fps "
-        f"({(log.t_s[-1] - log.t_s[0]) / 3600:.1f} h), built in {time.perf_counter() - t0:.1f} s"
-    )
-    with tempfile.TemporaryDirectory(prefix="posturecam-rescore-") as tmp_name:
-        tmp = Path(tmp_name)
-        path = tmp / recording.FILENAME
-        t0 = time.perf_counter()
-        recording.save(path, log, {"source": "desk-day.mp4", "benchmark": "rescore_speed"})
-        save_s = time.perf_counter() - t0
-        size = path.stat().st_size
+
+def _timed_rounds(path: Path, options: ScoringOptions, rounds: int) -> list[dict]:
+    runs = []
+    columns = ("round", "load s", "score s", "follow s", "total s", "frames/s")
+    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (5, 8, 8, 9, 8, 10), strict=True)))
+    for r in range(rounds):
+        run = rescore_once(path, options)
+        runs.append(run)
         print(
-            f"saved {path.name}: {size / 1e6:.1f} MB ({size / args.frames:.0f} bytes/frame) "
-            f"in {save_s:.2f} s"
+            f"{r + 1:>5} {run['load_s']:8.3f} {run['score_s']:8.3f} {run['follow_s']:9.3f} "
+            f"{run['total_s']:8.3f} {run['frames'] / run['total_s']:10.0f}"
         )
-        csv_s = None
-        if args.csv_frames:
-            csv_s = time_csv(_head(log, min(args.csv_frames, len(log))), options, tmp / "f.csv")
-        del log, calib
+    return runs
 
-        runs = []
-        columns = ("round", "load s", "score s", "follow s", "total s", "frames/s")
-        print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (5, 8, 8, 9, 8, 10), strict=True)))
-        for r in range(args.rounds):
-            run = rescore_once(path, options)
-            runs.append(run)
-            print(
-                f"{r + 1:>5} {run['load_s']:8.3f} {run['score_s']:8.3f} {run['follow_s']:9.3f} "
-                f"{run['total_s']:8.3f} {run['frames'] / run['total_s']:10.0f}"
-            )
 
-    load_s = median([x["load_s"] for x in runs])
-    score_s = median([x["score_s"] for x in runs])
-    follow_s = median([x["follow_s"] for x in runs])
-    total_s = median([x["total_s"] for x in runs])
+def _summary(args: argparse.Namespace, runs: list[dict], saved: dict) -> dict:
+    """The medians, printed, and the JSON line's content."""
+    load_s, score_s, follow_s, total_s = (
+        median([x[k] for x in runs]) for k in ("load_s", "score_s", "follow_s", "total_s")
+    )
     fps = args.frames / total_s
     last = runs[-1]
     print(
@@ -275,10 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{last['share_slouched']:.0%} of decided frames slouched, {last['alerts']} alerts, "
         f"{last['events']} events"
     )
+    csv_s = saved["csv_s"]
     if csv_s is not None:
         n_csv = min(args.csv_frames, args.frames)
         print(f"writing frames.csv (not in the total): {n_csv} frames in {csv_s:.2f} s")
-    summary = {
+    size = saved["size"]
+    return {
         "benchmark": "rescore_speed",
         "frames": args.frames,
         "rounds": args.rounds,
@@ -291,14 +277,49 @@ def main(argv: list[str] | None = None) -> int:
         "meets_target": fps >= TARGET_FRAMES_PER_S,
         "recording_bytes": size,
         "bytes_per_frame": round(size / args.frames, 1),
-        "save_s": round(save_s, 3),
+        "save_s": round(saved["save_s"], 3),
         "alerts": last["alerts"],
         "events": last["events"],
         "share_frames_with_issues": round(last["frames_with_issues"] / args.frames, 4),
         "csv_frames": min(args.csv_frames, args.frames) if csv_s is not None else 0,
         "csv_write_s": round(csv_s, 3) if csv_s is not None else None,
     }
-    print(json.dumps(summary))
+
+
+def _save(log: LandmarkLog, path: Path) -> dict:
+    t0 = time.perf_counter()
+    recording.save(path, log, {"source": "desk-day.mp4", "benchmark": "rescore_speed"})
+    save_s = time.perf_counter() - t0
+    size = path.stat().st_size
+    print(
+        f"saved {path.name}: {size / 1e6:.1f} MB ({size / len(log):.0f} bytes/frame) "
+        f"in {save_s:.2f} s"
+    )
+    return {"save_s": save_s, "size": size}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    t0 = time.perf_counter()
+    log = synthetic_log(args.frames, seed=args.seed)
+    calib = _head(log, int(CALIBRATION_S * FPS))
+    profile = calibrate(calib, "bench", "desk-day.mp4")
+    options = ScoringOptions(baseline=ProfileBaseline(profile, "bench"))
+    print(
+        f"synthetic recording: {args.frames} frames at {FPS:g} fps "
+        f"({(log.t_s[-1] - log.t_s[0]) / 3600:.1f} h), built in {time.perf_counter() - t0:.1f} s"
+    )
+    with tempfile.TemporaryDirectory(prefix="posturecam-rescore-") as tmp_name:
+        tmp = Path(tmp_name)
+        path = tmp / RECORDING
+        saved = _save(log, path)
+        saved["csv_s"] = None
+        if args.csv_frames:
+            head = _head(log, min(args.csv_frames, len(log)))
+            saved["csv_s"] = time_csv(head, options, tmp / "f.csv")
+        del log, calib
+        runs = _timed_rounds(path, options, args.rounds)
+    print(json.dumps(_summary(args, runs, saved)))
     return 0
 
 

@@ -36,9 +36,8 @@ def analyse(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Analys
     scored = score(log, options)
     metrics, verdict = scored.metrics, scored.judgement
     # True/False whether a person was found; None when the frame itself was unusable.
-    present = [
-        bool(d) if a else None for d, a in zip(log.landmarks.detected, log.analysed, strict=True)
-    ]
+    detected, analysed = log.landmarks.detected.tolist(), log.analysed.tolist()
+    present = [bool(d) if a else None for d, a in zip(detected, analysed, strict=True)]
     columns: dict[str, Any] = {
         "frame": log.frame,
         "t_s": log.t_s,

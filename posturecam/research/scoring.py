@@ -56,10 +56,13 @@ def _calibration_mask(log: LandmarkLog, window: WindowBaseline) -> tuple[np.ndar
 
 def _profile_fits(log: LandmarkLog, profile: Profile, view: str | None) -> list[str]:
     """Warnings when the recording's own view (unless forced) or size differ from the profile's."""
-    found = detect_view(log.landmarks)
-    run_view = view or (dominant_view(found) if (found != "").any() else None)
-    sizes = {(int(w), int(h)) for w, h in zip(log.width, log.height, strict=True) if w}
-    return check_fits(profile, run_view, next(iter(sizes)) if len(sizes) == 1 else None)
+    if view is None:
+        found = detect_view(log.landmarks)
+        view = dominant_view(found) if (found != "").any() else None
+    known = log.width != 0  # 0: the frame could not be read
+    width, height = log.width[known], log.height[known]
+    one_size = width.size and (width == width[0]).all() and (height == height[0]).all()
+    return check_fits(profile, view, (int(width[0]), int(height[0])) if one_size else None)
 
 
 def _from_window(
