@@ -29,8 +29,6 @@ from posturecam.research.run_folder import (
     not_a_run_folder,
 )
 
-DEFAULT_OUT = RESCORED
-
 
 def read_summary(run_dir: Path) -> dict[str, Any]:
     """The run's summary.json, or an OutputError saying how to get a complete run."""
@@ -83,7 +81,7 @@ def rescore(
     if changes:
         base = replace(base, **changes)  # a new baseline replaces the whole choice
     opts = ReplayOptions(base, parquet=parquet, force=force, progress=False)
-    out = RunFolder(out_dir if out_dir is not None else run_dir / DEFAULT_OUT)
+    out = RunFolder(out_dir if out_dir is not None else run_dir / RESCORED)
     if out.path.resolve() == run_dir.resolve():
         raise OutputError(
             "rescore would overwrite the replay it reads; ", Remedy("choose_out_folder")
