@@ -10,13 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from posturecam.frames import model
 from posturecam.frames.engine import LandmarkLog, prefetch, run_pose
-from posturecam.frames.pose import IMAGE, VIDEO, PoseEstimator
+from posturecam.frames.pose import IMAGE, VIDEO, MediaPipePose, PoseEstimator
 from posturecam.frames.sources import open_source, resolve_path
 from posturecam.research.analysis import Analysis, analyse
 from posturecam.research.options import ReplayOptions
@@ -59,7 +61,7 @@ class _Seen:
 def replay(
     source: str | Path,
     out_dir: str | Path,
-    make_estimator: EstimatorFactory,
+    make_estimator: EstimatorFactory | None = None,
     options: ReplayOptions | None = None,
     model_info: dict[str, Any] | None = None,
     on_frame: Callable[[], None] | None = None,
@@ -67,10 +69,15 @@ def replay(
 ) -> ReplayResult:
     """Replay one source; writes its landmark recording and outputs, summary.json last.
 
-    ``on_frame`` is called after every frame (batch progress across processes);
-    ``extra_summary`` is merged into summary.json (a batch's run key).
+    Without ``make_estimator`` the model is found as the command line finds it
+    ($POSTURECAM_MODEL, the user cache, a verified download). ``on_frame`` is called
+    after every frame (batch progress across processes); ``extra_summary`` is merged
+    into summary.json (a batch's run key).
     """
     options = options or ReplayOptions()
+    if make_estimator is None:
+        make_estimator, found = _model_estimator(options.progress)
+        model_info = model_info or found
     folder = RunFolder(out_dir)
     source_id = str(resolve_path(source)) if not str(source).isdigit() else str(source)
     run_key = (extra_summary or {}).get("run_key")
@@ -93,6 +100,13 @@ def replay(
             folder.undo_create()
         raise
     return ReplayResult(log=seen.log, scored=analysis.scored, summary=summary)
+
+
+def _model_estimator(progress: bool) -> tuple[EstimatorFactory, dict[str, Any]]:
+    """The estimator factory of the model the command line would use, and its info."""
+    resolved = model.resolve(progress=progress)
+    info = {"variant": resolved.variant, "path": str(resolved.path), "origin": resolved.origin}
+    return partial(MediaPipePose, resolved.path), info
 
 
 def _see(
