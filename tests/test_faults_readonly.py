@@ -17,6 +17,7 @@ from test_cli import run
 from test_data_loss import _deny_writes
 
 from posturecam import profiles
+from posturecam.cli import advice
 from posturecam.errors import OutputError
 from posturecam.research.batch import run_batch
 
@@ -31,9 +32,15 @@ def test_unwritable_batch_out_fails_before_any_model_runs(tmp_path, monkeypatch,
     out.mkdir()
     _deny_writes(monkeypatch, out, err)
     calls = str(tmp_path / "calls.txt")
-    remedy = "free some disk space" if err == errno.ENOSPC else "choose a folder you can write to"
-    with pytest.raises(OutputError, match=rf"{out}/batch.json \({os.strerror(err)}\); {remedy}"):
+    cli_remedy = (
+        "free some disk space or choose another --out folder"
+        if err == errno.ENOSPC
+        else "choose a folder you can write to with --out"
+    )
+    with pytest.raises(OutputError, match=rf"{out}/batch.json \({os.strerror(err)}\); ") as e:
         run_batch([str(src)], out, PixelPose(calls=calls), OPTIONS, MODEL_INFO, progress=False)
+    assert advice.render(e.value).endswith(f"); {cli_remedy}")  # the CLI's words, as before
+    assert "--" not in str(e.value)  # Python users get the flag-free words
     assert calls_made(calls) == 0 and list(out.iterdir()) == []
 
 
