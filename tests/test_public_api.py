@@ -61,14 +61,25 @@ def test_unknown_names_are_attribute_errors_and_submodules_still_import():
 
 def readme_example(readme: Path) -> str | None:
     """The ```python blocks of the "Use from Python" section, joined; None without one."""
-    text = readme.read_text(encoding="utf-8")
-    heading = re.search(rf"^(#+)\s+{re.escape(HEADING)}\s*$", text, re.MULTILINE)
-    if heading is None:
+    level, blocks, block, fence = 0, [], None, False
+    for line in readme.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("```"):
+            fence = not fence
+            if level and fence and line.strip() == "```python":
+                block = []
+            elif block is not None:
+                blocks.append("".join(block))
+                block = None
+            continue
+        heading = None if fence else re.match(r"(#+)\s+(.*?)\s*$", line)
+        if heading and level and len(heading.group(1)) <= level:
+            break  # the next section
+        if heading and heading.group(2) == HEADING:
+            level = len(heading.group(1))
+        elif block is not None:
+            block.append(line)
+    if not level:
         return None
-    level = len(heading.group(1))
-    end = re.compile(rf"^#{{1,{level}}}\s", re.MULTILINE).search(text, heading.end())
-    section = text[heading.end() : end.start() if end else len(text)]
-    blocks = re.findall(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
     assert blocks, f'README section "{HEADING}" has no ```python block'
     return "\n".join(blocks)
 
@@ -83,6 +94,10 @@ def test_the_readme_example_is_found_under_its_heading(tmp_path):
         encoding="utf-8",
     )
     assert readme_example(readme) == "yes = 1\n\nand_ = 2\n"
+    readme.write_text(
+        f"## {HEADING}\n\n```python\n# a comment, not a heading\nx = 1\n```\n", encoding="utf-8"
+    )
+    assert readme_example(readme) == "# a comment, not a heading\nx = 1\n"
 
 
 def test_the_readme_example_runs(tmp_path, model_path, monkeypatch):
