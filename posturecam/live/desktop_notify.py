@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from posturecam.errors import ControlError
 from posturecam.live import control
 from posturecam.live.notify import APP_NAME, TIMEOUT_S, _clean
 
@@ -126,7 +127,7 @@ class ActionNotifier:
         """The button: snooze through the control file (a failure must not kill the loop)."""
         try:
             self._snooze(SNOOZE_S)
-        except control.ControlError:
+        except ControlError:
             return
         self.snoozes += 1
 
