@@ -45,7 +45,8 @@ import numpy as np
 
 from posturecam.core.baseline import baseline_of, samples_of
 from posturecam.core.geometry import FRONT, SIDE, MetricTable
-from posturecam.core.judge import JudgeSettings, judge, slouch_evidence
+from posturecam.core.judge import judge, slouch_evidence
+from posturecam.core.rules import JudgeSettings
 from posturecam.frames.engine import measure
 from posturecam.frames.sources import natural_key
 from posturecam.research import recording

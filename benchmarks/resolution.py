@@ -28,7 +28,8 @@ import numpy as np
 
 from posturecam.core.baseline import baseline_of
 from posturecam.core.geometry import FRONT, SIDE
-from posturecam.core.judge import JudgeSettings, judge
+from posturecam.core.judge import judge
+from posturecam.core.rules import JudgeSettings
 from posturecam.frames.engine import measure
 from posturecam.frames.sources import natural_key
 

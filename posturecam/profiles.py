@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.core.geometry import FRONT, VIEWS
-from posturecam.core.judge import (
+from posturecam.core.rules import (
     DEFAULT_RULES,
     EVIDENCE,
     MAX_EXAMPLES,

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from posturecam.core.adapt import AdaptSettings
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import SettingsError
 from posturecam.paths import config_dir

@@ -10,7 +10,7 @@ import pytest
 
 from posturecam import profiles
 from posturecam.cli import advice
-from posturecam.core.judge import JudgeSettings, MetricStats
+from posturecam.core.rules import JudgeSettings, MetricStats
 from posturecam.errors import ProfileError, Remedy
 from posturecam.profiles import Profile, check_fits
 

@@ -7,7 +7,7 @@ from test_cli import assert_error, fakes, make_folder, replay, summary_of  # noq
 
 from posturecam import settings
 from posturecam.cli import args as cli_args
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.errors import SettingsError
 from posturecam.frames import model
 from posturecam.frames.pose import MediaPipePose

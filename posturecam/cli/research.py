@@ -12,7 +12,7 @@ from posturecam import profiles, settings
 from posturecam.cli import advice
 from posturecam.cli import args as cli_args
 from posturecam.core.geometry import VIEWS
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.errors import PosturecamError
 from posturecam.frames import model
 from posturecam.research import batch

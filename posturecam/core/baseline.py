@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from posturecam.core.geometry import FRONT, METRICS, MetricTable
-from posturecam.core.judge import DEFAULT_RULES, EVIDENCE, Baseline, MetricStats
+from posturecam.core.rules import DEFAULT_RULES, EVIDENCE, Baseline, MetricStats
 from posturecam.errors import CalibrationError
 
 MIN_DETECTED = 0.9  # share of calibration frames with a person

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from posturecam.core.judge import DEFAULT_RULES
+from posturecam.core.rules import DEFAULT_RULES
 
 BREAK = "break"
 #: Issue names a stretch may target: every judged issue, plus "break" suggestions.

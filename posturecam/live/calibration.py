@@ -21,12 +21,8 @@ from posturecam.core.baseline import (
     make_baseline,
     samples_of,
 )
-from posturecam.core.judge import (
-    JudgeSettings,
-    limits,
-    slouch_evidence,
-    upright_spread,
-)
+from posturecam.core.judge import limits, slouch_evidence, upright_spread
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.types import Frame
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure, run_pose

@@ -253,7 +253,7 @@ def select(action: str, frames: Sequence[Judged], episode: Episode | None) -> li
 def samples(frames: Sequence[Judged], view: str) -> dict[str, np.ndarray]:
     """The frames' evidence metrics, as a profile keeps examples (front view only)."""
     from posturecam.core.geometry import FRONT
-    from posturecam.core.judge import EVIDENCE
+    from posturecam.core.rules import EVIDENCE
 
     if view != FRONT or not frames:
         return {}
@@ -303,7 +303,7 @@ def apply(
     settings: Any = None,
 ) -> Outcome:
     """The profile with these frames labelled (``not-slouching`` or ``slouching``)."""
-    from posturecam.core.judge import MAX_EXAMPLES
+    from posturecam.core.rules import MAX_EXAMPLES
 
     if action not in KIND:
         raise ValueError(f"apply() labels frames; {action!r} is not a label")

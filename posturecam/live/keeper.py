@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import UPRIGHT, Step
 from posturecam.errors import PosturecamError
 from posturecam.live import feedback as fb

@@ -11,7 +11,8 @@ import numpy as np
 
 from posturecam.core.adapt import AdaptSettings, BaselineTracker, views_of
 from posturecam.core.geometry import FRONT, MetricTable, compute_metrics
-from posturecam.core.judge import JudgeSettings, judge, limits, with_evidence
+from posturecam.core.judge import judge, limits, with_evidence
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import Event, PostureTimeline, Step, TemporalSettings
 from posturecam.core.types import Frame, LandmarkBatch, Landmarks
 from posturecam.live.states import SLOUCHED

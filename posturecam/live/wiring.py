@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from posturecam.core.adapt import AdaptSettings
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.frames.capture import LiveCapture
 from posturecam.frames.pose import PoseEstimator

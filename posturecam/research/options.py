@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from posturecam.core.adapt import AdaptSettings
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.profiles import Profile
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from posturecam.core.adapt import REANCHORED, SETUP_CHANGED
 from posturecam.core.geometry import FRONT_METRICS, METRICS, SIDE_METRICS
-from posturecam.core.judge import Baseline, JudgeSettings, MetricStats, metric_bands
+from posturecam.core.judge import metric_bands
+from posturecam.core.rules import Baseline, JudgeSettings, MetricStats
 from posturecam.core.temporal import ALERT, AWAY, DRIFTING, SLOUCHING, STATES, UNDECIDED, UPRIGHT
 from posturecam.errors import OutputError, Remedy
 from posturecam.research.outputs import read_frames

@@ -16,7 +16,8 @@ import numpy as np
 from posturecam.core.adapt import SETUP_CHANGED, Followed, follow_baseline
 from posturecam.core.baseline import baseline_of
 from posturecam.core.geometry import FRONT, MetricTable, detect_view, dominant_view
-from posturecam.core.judge import Baseline, Judgement, JudgeSettings, judge, limits, with_evidence
+from posturecam.core.judge import Judgement, judge, limits, with_evidence
+from posturecam.core.rules import Baseline, JudgeSettings
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure
 from posturecam.profiles import Profile, check_fits

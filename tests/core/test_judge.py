@@ -10,7 +10,8 @@ from factories import front_pose, side_pose
 
 from posturecam.core.baseline import MAX_STEADY_SPREAD, make_baseline, robust_stats
 from posturecam.core.geometry import FRONT, SIDE, MetricTable, compute_metrics
-from posturecam.core.judge import (
+from posturecam.core.judge import issue_names, judge, limits, metric_bands, slouch_evidence
+from posturecam.core.rules import (
     DEFAULT_CAP,
     DEFAULT_FLOOR,
     DEFAULT_RULES,
@@ -20,11 +21,6 @@ from posturecam.core.judge import (
     Baseline,
     JudgeSettings,
     MetricStats,
-    issue_names,
-    judge,
-    limits,
-    metric_bands,
-    slouch_evidence,
 )
 from posturecam.core.temporal import TemporalSettings, follow
 from posturecam.core.types import LM, LandmarkBatch, Landmarks

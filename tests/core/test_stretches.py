@@ -11,7 +11,7 @@ from itertools import cycle, islice, pairwise
 import pytest
 
 from posturecam.core.catalog_format import KNOWN_ISSUES, KNOWN_TARGETS, POSITIONS, validate
-from posturecam.core.judge import DEFAULT_RULES
+from posturecam.core.rules import DEFAULT_RULES
 from posturecam.core.stretches import (
     GENERAL_TARGETS,
     Catalog,

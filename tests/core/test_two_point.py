@@ -11,14 +11,8 @@ from test_cli import NOSE, fakes, make_folder, posture, recording, run  # noqa: 
 
 from posturecam import profiles
 from posturecam.core.geometry import FRONT, compute_metrics
-from posturecam.core.judge import (
-    MAX_EXAMPLES,
-    Baseline,
-    JudgeSettings,
-    MetricStats,
-    limits,
-    slouch_evidence,
-)
+from posturecam.core.judge import limits, slouch_evidence
+from posturecam.core.rules import MAX_EXAMPLES, Baseline, JudgeSettings, MetricStats
 from posturecam.core.types import LandmarkBatch
 from posturecam.errors import ProfileError
 

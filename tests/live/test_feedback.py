@@ -12,7 +12,8 @@ from test_cli import assert_error, run
 from test_monitor import EPOCH, FakeCapture, FakePose, frames, posture
 
 from posturecam import profiles
-from posturecam.core.judge import MAX_EXAMPLES, limits
+from posturecam.core.judge import limits
+from posturecam.core.rules import MAX_EXAMPLES
 from posturecam.frames.engine import run_pose
 from posturecam.live import feedback as fb
 from posturecam.live import wiring

@@ -18,7 +18,7 @@ import pytest
 from batch_fakes import SLUMPED_LEVEL, UPRIGHT_LEVEL, PixelPose, calls_made
 
 from posturecam.cli import advice
-from posturecam.core.judge import JudgeSettings
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.errors import PosturecamError
 from posturecam.research import batch, batch_executors

@@ -8,7 +8,7 @@ import pytest
 from factories import front_pose
 
 from posturecam import profiles
-from posturecam.core.judge import DEFAULT_RULES
+from posturecam.core.rules import DEFAULT_RULES
 from posturecam.core.types import LandmarkBatch
 from posturecam.frames.engine import LandmarkLog
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from posturecam import __version__, profiles
-from posturecam.core.judge import JudgeSettings, MetricStats
+from posturecam.core.rules import JudgeSettings, MetricStats
 from posturecam.core.temporal import TemporalSettings
 from posturecam.research.options import (
     NoBaseline,

@@ -17,14 +17,8 @@ import numpy as np
 import pytest
 
 from posturecam.cli import advice
-from posturecam.core.judge import (
-    DEFAULT_RULES,
-    EVIDENCE,
-    JudgeSettings,
-    MetricStats,
-    deviation,
-    slouch_evidence,
-)
+from posturecam.core.judge import deviation, slouch_evidence
+from posturecam.core.rules import DEFAULT_RULES, EVIDENCE, JudgeSettings, MetricStats
 from posturecam.errors import OutputError
 from posturecam.research.outputs import write_events, write_frames_csv
 from posturecam.research.report import make_report
