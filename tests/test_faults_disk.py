@@ -208,7 +208,7 @@ def test_a_calibration_that_cannot_be_saved_is_used_and_said(tmp_path):
     script = frames(("up", 10), rate=5) + frames(("up", 5), ("down", 70), start=10.0)
     with SessionLog.open(tmp_path / "s.db") as log:
         monitor, _, out, _ = make_monitor(script, None, log=log)
-        monitor.save_profile = full
+        monitor.keeper.save_profile = full
         summary = monitor.run()
     text = out.getvalue()
     assert summary["end_reason"] == "source ended" and summary["alerts"] == 1

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from posturecam.core.coach import Coach
@@ -93,14 +92,6 @@ class Monitor:
     @property
     def profile(self) -> Profile | None:
         return self.keeper.profile
-
-    @property
-    def save_profile(self) -> Callable[[Profile], None]:
-        return self.keeper.save_profile
-
-    @save_profile.setter
-    def save_profile(self, save: Callable[[Profile], None]) -> None:
-        self.keeper.save_profile = save
 
     @property
     def totals(self) -> SessionTotals:
