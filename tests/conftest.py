@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Tests mirror the package (tests/core, tests/frames, ...) and share helpers by plain name:
-# the ones beside this file (factories, simperson, qtfake, ...) and a few fixtures and
+# the ones beside this file (factories, simperson, batch_fakes, ...) and a few fixtures and
 # fakes of one test module used by another (test_cli's fake model, test_batch's options).
 # Test file names are unique across the folders, so one flat import path is unambiguous.
 _TESTS = Path(__file__).resolve().parent

@@ -29,7 +29,7 @@ from typing import Any
 
 from posturecam.errors import ControlError
 from posturecam.live import control
-from posturecam.live.notify import APP_NAME, TIMEOUT_S, _clean
+from posturecam.live.notify import APP_NAME, TIMEOUT_S, clean_text
 
 MODULE = "desktop_notifier"
 SNOOZE_S = 30 * 60.0
@@ -110,12 +110,12 @@ class ActionNotifier:
 
         if self._api is None:
             self._api = self._make_api(self.app_name)
-        text = _clean(body, keep_newlines=True)
+        text = clean_text(body, keep_newlines=True)
         if self.system != "Windows":  # D-Bus servers may read the body as markup
             text = html.escape(text, quote=False)
         shown = threading.Event()
         note = Notification(
-            title=_clean(title),
+            title=clean_text(title),
             message=text,
             buttons=(Button(SNOOZE_LABEL, on_pressed=self.snooze_pressed),),
             on_dispatched=shown.set,

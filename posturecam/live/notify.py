@@ -41,7 +41,7 @@ class Notifier(Protocol):
     def notify(self, title: str, body: str) -> bool: ...
 
 
-def _clean(text: str, *, keep_newlines: bool = False) -> str:
+def clean_text(text: str, *, keep_newlines: bool = False) -> str:
     """Collapse whitespace and drop control characters (a NUL would even break argv)."""
     lines = (" ".join(ln.split()) for ln in str(text).splitlines())
     lines = ("".join(ch for ch in ln if ch.isprintable()) for ln in lines)
@@ -50,7 +50,7 @@ def _clean(text: str, *, keep_newlines: bool = False) -> str:
 
 def one_line(title: str, body: str) -> str:
     """The terminal form: ``title: body`` on one line."""
-    title, body = _clean(title), _clean(body)
+    title, body = clean_text(title), clean_text(body)
     return f"{title}: {body}" if title and body else title or body
 
 
@@ -139,18 +139,20 @@ class DesktopNotifier:
             exe = self._which("osascript")
             if exe is None:
                 return None
-            title, body = _clean(title), _clean(body)
+            title, body = clean_text(title), clean_text(body)
             script = f"display notification {applescript_string(body)}"
             return [exe, "-e", f"{script} with title {applescript_string(title)}"]
         if self.system == "Windows":
             exe = self._which("powershell")
             if exe is None:
                 return None
-            script = powershell_toast_script(_clean(title), _clean(body, keep_newlines=True))
+            script = powershell_toast_script(
+                clean_text(title), clean_text(body, keep_newlines=True)
+            )
             return [exe, "-NoProfile", "-NonInteractive", "-Command", script]
-        title = _clean(title)
+        title = clean_text(title)
         # Notification servers may read the body as markup; a bare "&" would break it.
-        body = html.escape(_clean(body, keep_newlines=True), quote=False)
+        body = html.escape(clean_text(body, keep_newlines=True), quote=False)
         exe = self._which("notify-send")
         if exe is not None:
             return [exe, f"--app-name={APP_NAME}", "--", title, body]
@@ -247,6 +249,13 @@ class NotificationHub:
         return shown or ok
 
 
+def library_notifier(system: str | None) -> Notifier | None:
+    """desktop-notifier's (with a Snooze button) where it serves; loaded at the first nudge."""
+    from posturecam.live.desktop_notify import native
+
+    return native(system)
+
+
 def make_notifier(
     enabled: bool,
     stream: TextIO | None = None,
@@ -255,11 +264,13 @@ def make_notifier(
     which: Which = shutil.which,
     run: Runner = subprocess.run,
     clock: Callable[[], float] = time.monotonic,
+    library: Callable[[str | None], Notifier | None] = library_notifier,
 ) -> NotificationHub:
     """The hub the CLI uses; ``--no-notify`` (enabled=False) means terminal only."""
-    desktop = None
+    desktop: Notifier | None = None
     if enabled:
-        candidate = DesktopNotifier(system=system, which=which, run=run)
-        if candidate.available:
-            desktop = candidate
+        desktop = library(system)
+        if desktop is None:
+            candidate = DesktopNotifier(system=system, which=which, run=run)
+            desktop = candidate if candidate.available else None
     return NotificationHub(TerminalNotifier(stream), desktop, clock=clock)

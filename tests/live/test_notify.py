@@ -47,6 +47,10 @@ def no_tools(name: str) -> None:
     return None
 
 
+def no_library(system):
+    return None
+
+
 def never_run(*args, **kwargs):
     raise AssertionError("no command should be run")
 
@@ -272,7 +276,9 @@ def test_any_failure_returns_false(run):
 
 def test_no_desktop_tool_means_terminal_only():
     out = io.StringIO()
-    hub = make_notifier(True, out, system="Linux", which=no_tools, run=never_run)
+    hub = make_notifier(
+        True, out, system="Linux", which=no_tools, run=never_run, library=no_library
+    )
     assert hub.desktop is None and not hub.desktop_active
     assert hub.notify("Sit up", "Try a chin tuck.") is True
     assert out.getvalue() == "Sit up: Try a chin tuck.\n"
@@ -291,7 +297,9 @@ def test_no_notify_flag_never_looks_for_tools():
 
 def test_enabled_with_a_tool_uses_the_desktop():
     out, run = io.StringIO(), FakeRun()
-    hub = make_notifier(True, out, system="Linux", which=which_from("notify-send"), run=run)
+    hub = make_notifier(
+        True, out, system="Linux", which=which_from("notify-send"), run=run, library=no_library
+    )
     assert isinstance(hub.desktop, DesktopNotifier)
     assert hub.notify("a", "b") is True
     assert len(run.calls) == 1 and out.getvalue() == "a: b\n"
@@ -299,7 +307,9 @@ def test_enabled_with_a_tool_uses_the_desktop():
 
 def test_failing_command_still_prints_the_terminal_line():
     out, run = io.StringIO(), FakeRun(returncode=1)
-    hub = make_notifier(True, out, system="Linux", which=which_from("notify-send"), run=run)
+    hub = make_notifier(
+        True, out, system="Linux", which=which_from("notify-send"), run=run, library=no_library
+    )
     assert hub.notify("Sit up", "now") is True  # shown on the terminal
     assert out.getvalue() == "Sit up: now\n"
     assert hub.failures == 1 and hub.desktop_sent == 0
@@ -351,9 +361,21 @@ def test_a_success_resets_the_failure_count():
 
 def test_hub_with_real_desktop_notifier_and_failing_runs(capsys):
     run, clock = FakeRun(raises=subprocess.TimeoutExpired(["gdbus"], 5)), Clock()
-    hub = make_notifier(True, system="Linux", which=which_from("gdbus"), run=run, clock=clock)
+    hub = make_notifier(
+        True, system="Linux", which=which_from("gdbus"), run=run, library=no_library, clock=clock
+    )
     for i in range(5):
         clock.t = 1000.0 + 60 * i
         hub.notify("Posture", "sit tall")
     assert len(run.calls) == 3
     assert capsys.readouterr().out.count("Posture: sit tall\n") == 5
+
+
+def test_enabled_prefers_desktop_notifier_where_it_serves():
+    pytest.importorskip("desktop_notifier")
+    from posturecam.live.desktop_notify import ActionNotifier
+
+    hub = make_notifier(True, io.StringIO(), system="Linux", which=no_tools, run=never_run)
+    assert isinstance(hub.desktop, ActionNotifier)
+    mac = make_notifier(True, io.StringIO(), system="Darwin", which=which_from("osascript"))
+    assert isinstance(mac.desktop, DesktopNotifier)  # osascript stays on macOS
