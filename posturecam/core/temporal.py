@@ -137,28 +137,42 @@ class PostureTimeline:
         deviation over its threshold (>1 = slouched), NaN when undecided.
         ``issues``: the frame's issue names, as a tuple or ";"-joined.
         """
-        s = self.settings
         events: list[Event] = []
-        dt = 0.0 if self._last_t is None else t_s - self._last_t
+        label = self.advance(t_s, present, severity, issues, events)
+        smoothed = math.nan if label in (AWAY, UNDECIDED) else self._smoothed
+        return Step(label, smoothed, self._slouch_s, tuple(events))
+
+    def advance(
+        self,
+        t_s: float,
+        present: bool | None,
+        severity: float,
+        issues: str | tuple[str, ...],
+        events: list[Event],
+    ) -> str:
+        """``update`` without the Step: the frame's state, its events appended to ``events``.
+
+        What ``follow`` runs over a recording (no Step per frame to build and discard).
+        """
+        s = self.settings
+        last = self._last_t
+        dt = 0.0 if last is None else t_s - last
         if dt < 0:
-            raise ValueError(f"time went backwards: {t_s} after {self._last_t}")
-        dt = min(dt, s.max_gap_s)
+            raise ValueError(f"time went backwards: {t_s} after {last}")
+        if dt > s.max_gap_s:
+            dt = s.max_gap_s
         self._last_t = t_s
 
-        if present is None:
-            label = AWAY if self._away else UNDECIDED
-            self.time_in[label] += dt
-            return Step(label, math.nan, self._slouch_s, tuple(events))
         if not present:
-            self._absent(t_s, events)
+            if present is not None:
+                self._absent(t_s, events)
             label = AWAY if self._away else UNDECIDED
             self.time_in[label] += dt
-            return Step(label, math.nan, self._slouch_s, tuple(events))
-
+            return label
         self._present(t_s, dt, events)
-        if math.isnan(severity):
+        if severity != severity:  # NaN: undecided
             self.time_in[UNDECIDED] += dt
-            return Step(UNDECIDED, math.nan, self._slouch_s, tuple(events))
+            return UNDECIDED
 
         before = self._smoothed
         self._smooth(severity, dt)
@@ -168,7 +182,7 @@ class PostureTimeline:
 
         if self._slouched:
             counted = dt
-            if not was and not math.isnan(before) and self._smoothed != before:
+            if not was and before == before and self._smoothed != before:
                 # Count from where the smoothed curve crossed the line, not the last frame.
                 frac = min(max((line - before) / (self._smoothed - before), 0.0), 1.0)
                 counted = (1.0 - frac) * dt
@@ -179,7 +193,7 @@ class PostureTimeline:
                 self._set_state(UPRIGHT, t_s, events)
                 self._episode_over()
         self.time_in[self._state] += dt
-        return Step(self._state, self._smoothed, self._slouch_s, tuple(events))
+        return self._state
 
     def _present(self, t_s: float, dt: float, events: list[Event]) -> None:
         """A person is there: back after being away, and a break reminder when one is due."""
@@ -312,12 +326,10 @@ def follow(
             f"{len(texts)} issue sets"
         )
     timeline = PostureTimeline(settings)
-    update = timeline.update
-    states: list[str] = []
+    advance = timeline.advance
     events: list[Event] = []
-    for t, p, w, text in zip(times, presence, severities, texts, strict=True):
-        step = update(t, p, w, text)
-        states.append(step.state)
-        if step.events:
-            events.extend(step.events)
+    states = [
+        advance(t, p, w, text, events)
+        for t, p, w, text in zip(times, presence, severities, texts, strict=True)
+    ]
     return Story(states, events, {k: round(timeline.time_in.get(k, 0.0), 3) for k in STATES})
