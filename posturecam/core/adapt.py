@@ -103,6 +103,7 @@ class BaselineTracker:
         self.max_offset = 0.0
         self._shift_for: View | None = None
         self._shift_lim = 0.0
+        self._pull_dt, self._pull = math.nan, (0.0, 0.0)
 
     def _shift_px(self, ref: View) -> float:
         """The shift (in image widths) that counts as a moved camera for this reference."""
@@ -161,13 +162,25 @@ class BaselineTracker:
         self._follow(dt, evidence, view)
         return judged, _NONE
 
+    def _pulls(self, dt: float) -> tuple[float, float]:
+        """How far one frame ``dt`` after the last pulls the reference view and the zero.
+
+        Frames mostly come at one rate, so the pair is kept for the last ``dt``.
+        """
+        if dt != self._pull_dt:
+            s = self.settings
+            a = 1.0 - math.exp(-dt / s.reference_tau_s) if s.reference_tau_s > 0 else 1.0
+            alpha = 1.0 - math.exp(-dt / s.drift_tau_s) if s.drift_tau_s > 0 else 0.0
+            self._pull_dt, self._pull = dt, (a, alpha)
+        return self._pull
+
     def _follow(self, dt: float, evidence: float, view: View) -> None:
         """A calm frame: the reference view follows it, and after settling so does the zero."""
         s, ref = self.settings, self._ref
+        a, alpha = self._pulls(dt)
         if ref is None:
             self._ref = view
         elif dt > 0:
-            a = 1.0 - math.exp(-dt / s.reference_tau_s) if s.reference_tau_s > 0 else 1.0
             self._ref = (
                 ref[0] + a * (view[0] - ref[0]),
                 ref[1] + a * (view[1] - ref[1]),
@@ -176,7 +189,6 @@ class BaselineTracker:
                 ref[4] + a * (view[4] - ref[4]),
             )
         if s.drift_tau_s > 0 and self._calm_s >= s.settle_s and dt > 0:
-            alpha = 1.0 - math.exp(-dt / s.drift_tau_s)
             bound = s.max_drift * self.limit
             low, high = self._anchor_offset - bound, self._anchor_offset + bound
             self.offset = min(max(self.offset + alpha * (evidence - self.offset), low), high)
@@ -208,9 +220,8 @@ def views_of(values: dict[str, np.ndarray]) -> list[View | None]:
     x, y, yaw = values["shoulder_x"], values["shoulder_y"], values["shoulder_yaw"]
     with np.errstate(invalid="ignore", divide="ignore"):
         ls, le = np.log(sh), np.log(ear)
-    stacked = np.column_stack([ls, le, x, y, yaw])
-    ok = np.isfinite(stacked).all(axis=1)
-    rows = list(map(tuple, stacked.tolist()))
+    ok = np.isfinite(ls) & np.isfinite(le) & np.isfinite(x) & np.isfinite(y) & np.isfinite(yaw)
+    rows = zip(ls.tolist(), le.tolist(), x.tolist(), y.tolist(), yaw.tolist(), strict=True)
     return [r if good else None for r, good in zip(rows, ok.tolist(), strict=True)]
 
 
