@@ -27,6 +27,7 @@ REMEDIES: dict[str, str] = {
     "choose_out_folder": "choose another output folder",
     "writable_out_folder": "choose an output folder you can write to",
     "force_replace": "replace it with force=True",
+    "rerun_forced": "run again with force=True",
     "give_fps": "give the frame rate (fps=N)",
     "other_camera": "try another camera",
     "other_camera_index": "try another camera index",

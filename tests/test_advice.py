@@ -27,9 +27,7 @@ EDGES = ("cli", "app")
 # remedies (see the restructure notes, advice.md) and removes the module here. The list only
 # shrinks: a module not on it that spells a flag fails, and so does one on it that no longer
 # does (take it off).
-STILL_SPELLING_FLAGS = {
-    "posturecam/research/run_folder.py",
-}
+STILL_SPELLING_FLAGS: set[str] = set()
 
 
 # ---------------------------------------------------------------------- phrasing
@@ -90,6 +88,16 @@ TODAY = [
     (
         "cannot write o (Permission denied); choose a folder you can write to with --out",
         ("cannot write o (Permission denied); ", Remedy("writable_out_folder")),
+    ),
+    (
+        "cannot move the new results into place in o (Disk full); the folder holds no complete "
+        "run now: fix the folder, then run again with --force.",
+        (
+            "cannot move the new results into place in o (Disk full); the folder holds no "
+            "complete run now: fix the folder, then ",
+            Remedy("rerun_forced"),
+            ".",
+        ),
     ),
     (
         "o already holds a recording (3 files); choose another --out folder or pass --force to "

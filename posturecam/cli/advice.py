@@ -18,6 +18,7 @@ CLI_REMEDIES: dict[str, str] = {
     "choose_out_folder": "choose another --out folder",
     "writable_out_folder": "choose a folder you can write to with --out",
     "force_replace": "pass --force to replace it",
+    "rerun_forced": "run again with --force",
     "give_fps": "pass --fps N",
     "other_camera": "try another --source",
     "other_camera_index": "try another --source index",

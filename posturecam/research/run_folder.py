@@ -248,8 +248,9 @@ class RunFolder:
             if name is None:
                 raise OutputError(
                     f"cannot move the new results into place in {self.path} ({why}); the "
-                    "folder holds no complete run now: fix the folder, then run again with "
-                    "--force."
+                    "folder holds no complete run now: fix the folder, then ",
+                    Remedy("rerun_forced"),
+                    ".",
                 ) from None
             remedy = space_remedy(
                 exc, "check that the folder is writable or ", Remedy("choose_out_folder")
