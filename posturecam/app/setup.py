@@ -31,6 +31,7 @@ from posturecam import profiles
 from posturecam.app import autostart, configfile
 from posturecam.app.painting import painter
 from posturecam.app.preview import PreviewWorker, Seen, landmark_log
+from posturecam.core.baseline import WINDOW_S
 from posturecam.core.types import LM, Landmarks
 from posturecam.errors import PosturecamError
 from posturecam.frames.capture import LiveCapture
@@ -132,7 +133,7 @@ class SetupWindow(QWidget):
         *,
         cameras: Callable[[str], list[str]] = find_cameras,
         countdown_s: int = 3,
-        calibration_s: float = 8.0,
+        calibration_s: float = WINDOW_S,
         tick_ms: int = 1000,
         model_variant: str = "",
         on_done: Callable[[Profile | None], Any] | None = None,

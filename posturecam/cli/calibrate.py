@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from posturecam import profiles
 from posturecam.cli import args as cli_args
+from posturecam.core.baseline import WINDOW_S
 from posturecam.core.geometry import VIEWS
 from posturecam.errors import PosturecamError
 from posturecam.frames import model
@@ -18,7 +19,6 @@ from posturecam.frames.engine import LandmarkLog
 from posturecam.frames.pose import IMAGE, VIDEO
 from posturecam.frames.sources import open_source
 from posturecam.live.calibration import (
-    WINDOW_S,
     add_slouch,
     calibrate,
     calibration_window,

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from posturecam import profiles
+from posturecam.core.baseline import WINDOW_S
 from posturecam.errors import CalibrationError, Remedy
 from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
 from posturecam.live import control
-from posturecam.live.calibration import WINDOW_S
 from posturecam.live.feedback import FeedbackWatcher
 from posturecam.live.gating import GateSettings
 from posturecam.live.monitor import Monitor

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from posturecam.core.adapt import AdaptSettings
+from posturecam.core.baseline import WINDOW_S
 from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.frames.capture import LiveCapture
 from posturecam.frames.pose import PoseEstimator
 from posturecam.live import feedback as fb
-from posturecam.live.calibration import WINDOW_S
 from posturecam.live.control import ControlWatcher
 from posturecam.live.gating import GateSettings
 from posturecam.live.notify import NotificationHub

@@ -20,8 +20,6 @@ from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import TemporalSettings
 from posturecam.profiles import Profile
 
-DEFAULT_BASELINE_SECONDS = 8.0
-
 
 @dataclass(frozen=True)
 class ProfileBaseline:
@@ -35,7 +33,7 @@ class ProfileBaseline:
 class WindowBaseline:
     """Calibrate on the start of the recording: its first ``seconds`` or ``frames``.
 
-    Neither given is the default window (DEFAULT_BASELINE_SECONDS), which unrelated
+    Neither given is the default window (WINDOW_S), which unrelated
     stills do not get: they have no start to calibrate on.
     """
 

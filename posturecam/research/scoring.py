@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from posturecam.core.adapt import SETUP_CHANGED, Followed, follow_baseline
-from posturecam.core.baseline import baseline_of
+from posturecam.core.baseline import WINDOW_S, baseline_of
 from posturecam.core.geometry import FRONT, MetricTable, detect_view, dominant_view
 from posturecam.core.judge import Judgement, judge, limits, with_evidence
 from posturecam.core.rules import Baseline, JudgeSettings
@@ -22,7 +22,6 @@ from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure
 from posturecam.profiles import Profile, check_fits
 from posturecam.research.options import (
-    DEFAULT_BASELINE_SECONDS,
     NoBaseline,
     ProfileBaseline,
     ReplayOptions,
@@ -50,7 +49,7 @@ def _calibration_mask(log: LandmarkLog, window: WindowBaseline) -> tuple[np.ndar
     if window.frames is not None:
         order = np.cumsum(analysed)
         return analysed & (order <= window.frames), f"first {window.frames} frames"
-    seconds = window.seconds or DEFAULT_BASELINE_SECONDS
+    seconds = window.seconds or WINDOW_S
     start = log.t_s[0] if len(log) else 0.0
     return analysed & (log.t_s < start + seconds), f"first {seconds:g} s"
 

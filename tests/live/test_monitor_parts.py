@@ -10,11 +10,11 @@ from factories import FakePose
 from test_monitor import EPOCH, frames, posture
 
 from posturecam.core import temporal
+from posturecam.core.baseline import WINDOW_S
 from posturecam.core.coach import Coach
 from posturecam.core.temporal import Event, Step
 from posturecam.frames.capture import BUSY, OK, Health
 from posturecam.live.cadence import ALERT_LEAD_S, SLEEP_GAP_S, Cadence, watchful
-from posturecam.live.calibration import WINDOW_S
 from posturecam.live.presenter import Presenter, StatusLine, status_text
 from posturecam.live.recorder import SessionRecorder
 from posturecam.live.scoring import LiveScorer
