@@ -12,9 +12,10 @@ from PySide6.QtGui import QColor, QGuiApplication, QLinearGradient, QPaintEvent,
 from PySide6.QtWidgets import QWidget
 
 from posturecam.app.painting import painter
+from posturecam.live.states import ALERT, SLOUCHING
 
 # How strong the glow gets per reported state (0: none).
-TARGETS = {"slouching": 0.45, "alert": 0.9}
+TARGETS = {SLOUCHING: 0.45, ALERT: 0.9}
 FADE_IN_S, FADE_OUT_S = 4.0, 1.0  # from nothing to full, and back
 TICK_MS = 40
 EDGE = 0.06  # of the screen's shorter side

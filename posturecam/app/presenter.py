@@ -12,6 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from posturecam.live.control import Control
+from posturecam.live.states import (
+    ALERT,
+    AWAY,
+    DRIFTING,
+    NO_CAMERA,
+    PAUSED,
+    POSTURE_STATES,
+    SLOUCHING,
+    SNOOZED,
+    UNDECIDED,
+    UPRIGHT,
+)
 
 STARTING, CALIBRATING, NOT_CALIBRATED = "starting", "calibrating", "not_calibrated"
 SETUP_CHANGED, STOPPED = "setup_changed", "stopped"
@@ -28,26 +40,26 @@ class Look:
 
 LOOKS: dict[str, Look] = {
     STARTING: Look("starting", "dots", "#9e9e9e"),
-    "upright": Look("upright", "check", "#2e7d32"),
-    "drifting": Look("drifting", "wave", "#f9a825"),
-    "slouching": Look("slouching", "down", "#ef6c00"),
-    "alert": Look("time to sit tall", "bang", "#c62828"),
-    "away": Look("away", "dash", "#607d8b"),
-    "undecided": Look("cannot see you well", "question", "#9e9e9e"),
-    "paused": Look("paused", "pause", "#455a64"),
-    "snoozed": Look("snoozed", "moon", "#5c6bc0"),
-    "no_camera": Look("camera unavailable", "cross", "#6d4c41"),
+    UPRIGHT: Look("upright", "check", "#2e7d32"),
+    DRIFTING: Look("drifting", "wave", "#f9a825"),
+    SLOUCHING: Look("slouching", "down", "#ef6c00"),
+    ALERT: Look("time to sit tall", "bang", "#c62828"),
+    AWAY: Look("away", "dash", "#607d8b"),
+    UNDECIDED: Look("cannot see you well", "question", "#9e9e9e"),
+    PAUSED: Look("paused", "pause", "#455a64"),
+    SNOOZED: Look("snoozed", "moon", "#5c6bc0"),
+    NO_CAMERA: Look("camera unavailable", "cross", "#6d4c41"),
     SETUP_CHANGED: Look("camera or desk moved: settling", "turn", "#8e24aa"),
     CALIBRATING: Look("calibrating: sit tall", "ring", "#1565c0"),
     NOT_CALIBRATED: Look("not calibrated", "ring", "#78909c"),
     STOPPED: Look("stopped", "cross", "#424242"),
 }
 # Posture states the monitor judged: the first of these ends the "starting" look.
-JUDGED = ("upright", "drifting", "slouching", "alert", "away", "undecided")
+JUDGED = POSTURE_STATES
 
 
 def look(state: str) -> Look:
-    return LOOKS.get(state, LOOKS["undecided"])
+    return LOOKS.get(state, LOOKS[UNDECIDED])
 
 
 @dataclass
@@ -68,14 +80,14 @@ class TrayModel:
         """Fold one report in; True when what the tray shows changed."""
         before = (self.state, self.detail, self.setup_changed)
         if kind == "step":
-            self.state = str(data.get("state", "undecided"))
+            self.state = str(data.get("state", UNDECIDED))
             self.detail = str(data.get("camera", ""))
             if self.state in JUDGED and self.first_judged_at is None:
                 self.first_judged_at = time.monotonic()
         elif kind == "held":
-            self.state, self.detail = str(data.get("state", "paused")), ""
+            self.state, self.detail = str(data.get("state", PAUSED)), ""
         elif kind == "camera":
-            self.state, self.detail = "no_camera", str(data.get("message", ""))
+            self.state, self.detail = NO_CAMERA, str(data.get("message", ""))
         elif kind == "calibrating":
             self.state, self.detail = CALIBRATING, f"{data.get('seconds', 8):g} s"
         elif kind == "calibrated":
@@ -96,7 +108,7 @@ class TrayModel:
     def follow_control(self, control: Control, now: float) -> None:
         """The snooze end shown in the menu, from the same file `posturecam snooze` writes."""
         self.held = control.mode(now)
-        self.held_until = control.snooze_until if self.held == "snoozed" else None
+        self.held_until = control.snooze_until if self.held == SNOOZED else None
 
     @property
     def shown_state(self) -> str:
@@ -107,7 +119,7 @@ class TrayModel:
 
     def status_line(self) -> str:
         text = f"posturecam: {look(self.shown_state).label}"
-        detail = "screen locked" if self.locked and self.state == "paused" else self.detail
+        detail = "screen locked" if self.locked and self.state == PAUSED else self.detail
         return f"{text} ({detail})" if detail else text
 
     def tooltip(self) -> str:
