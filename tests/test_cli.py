@@ -37,6 +37,7 @@ HEADER = [
     "slouched",
     "state",
     "issues",
+    "sustained",
     "reason",
 ]
 

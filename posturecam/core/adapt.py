@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from posturecam.core.sustained import ACTIVE, SustainedDrop
 from posturecam.core.temporal import Event, from_known
 
 SETUP_CHANGED = "setup_changed"
@@ -89,9 +90,13 @@ class BaselineTracker:
     settings: AdaptSettings = field(default_factory=AdaptSettings)
 
     def __post_init__(self) -> None:
+        self._drop = SustainedDrop()
         self.reset()
 
     def reset(self) -> None:
+        self._drop.reset()
+        self.sustained = math.nan  # the sustained drop's severity at the last frame
+        self.credit = 0.0  # ...and how long it says the slouch has held
         self.offset = 0.0  # the evidence's moving zero
         self._anchor_offset = 0.0  # where the zero was set: drift is bounded around it
         self._calm_s = 0.0
@@ -117,9 +122,29 @@ class BaselineTracker:
         return self._changed_at is not None
 
     def update(
-        self, t_s: float, evidence: float, view: View | None, carried_over: bool = False
+        self,
+        t_s: float,
+        evidence: float,
+        view: View | None,
+        carried_over: bool = False,
+        drop: float = math.nan,
     ) -> tuple[float, list[Event]]:
-        """The evidence to judge this frame by (NaN: undecided) and any events."""
+        """The evidence to judge this frame by (NaN: undecided) and any events.
+
+        ``drop``: the frame's input to the sustained drop (in units of its line);
+        its severity and credit are left in ``sustained`` and ``credit``.
+        """
+        judged, events = self._update(t_s, evidence, view, carried_over)
+        if self._changed_at is not None:  # a moved camera: the drop starts over with it
+            self._drop.reset()
+            self.sustained, self.credit = math.nan, 0.0
+        else:
+            self.sustained, self.credit = self._drop.update(t_s, drop, carried_over)
+        return judged, events
+
+    def _update(
+        self, t_s: float, evidence: float, view: View | None, carried_over: bool
+    ) -> tuple[float, list[Event]]:
         s = self.settings
         last = self._last_t
         dt = 0.0 if last is None or t_s < last else t_s - last
@@ -152,7 +177,8 @@ class BaselineTracker:
             return math.nan, [Event(t_s, SETUP_CHANGED, {"since_s": since})]
         self._pending_since = None
         judged = evidence - self.offset
-        if carried_over or abs(judged) >= s.calm_below * self.limit:  # not calm: no pull
+        # Not calm (no pull): near the threshold, or a sustained drop going on.
+        if carried_over or abs(judged) >= s.calm_below * self.limit or self.sustained > ACTIVE:
             if not carried_over:
                 self._calm_s = 0.0
                 if ref is None:
@@ -233,6 +259,8 @@ class Followed:
     offset: np.ndarray  # the evidence's zero at each frame
     events: list[Event]
     max_offset: float  # the furthest drift went from where the zero was set
+    sustained: np.ndarray  # the sustained drop's severity (NaN: not judged)
+    credit: np.ndarray  # ...and how long it says the slouch has held, in seconds
 
 
 def follow_baseline(
@@ -242,19 +270,34 @@ def follow_baseline(
     limit: float,
     settings: AdaptSettings | None = None,
     carried_over: np.ndarray | None = None,
+    drop: np.ndarray | None = None,
 ) -> Followed:
-    """Run the tracker over a recording: the same rules, frame by frame, as live."""
+    """Run the tracker over a recording: the same rules, frame by frame, as live.
+
+    ``drop``: per frame, the sustained drop's input in units of its line (None: off).
+    """
     tracker = BaselineTracker(limit, settings or AdaptSettings())
     events: list[Event] = []
     views = views_of(values)
-    carried = carried_over.tolist() if carried_over is not None else [False] * len(evidence)
+    n = len(evidence)
+    carried = carried_over.tolist() if carried_over is not None else [False] * n
+    drops = drop.tolist() if drop is not None else [math.nan] * n
     update = tracker.update
-    judged, zeros = [], []
-    for t, e, v, c in zip(t_s.tolist(), evidence.tolist(), views, carried, strict=True):
-        j, new = update(t, e, v, c)
+    judged, zeros, severity, credit = [], [], [], []
+    rows = zip(t_s.tolist(), evidence.tolist(), views, carried, drops, strict=True)
+    for t, e, v, c, d in rows:
+        j, new = update(t, e, v, c, d)
         judged.append(j)
         zeros.append(tracker.offset)
+        severity.append(tracker.sustained)
+        credit.append(tracker.credit)
         if new:
             events.extend(new)
-    out, offsets = np.array(judged, float), np.array(zeros, float)
-    return Followed(out, offsets, events, tracker.max_offset)
+    return Followed(
+        np.array(judged, float),
+        np.array(zeros, float),
+        events,
+        tracker.max_offset,
+        np.array(severity, float),
+        np.array(credit, float),
+    )

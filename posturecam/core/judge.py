@@ -44,6 +44,8 @@ class Judgement:
     severity: dict[str, np.ndarray]  # issue -> deviation / threshold (>1 means present)
     evidence: np.ndarray  # (N,) front view's combined slouch evidence; NaN otherwise
     limit: float  # its threshold (NaN in side view)
+    drop: np.ndarray  # (N,) the ears' drop towards the shoulders, in EVIDENCE units; NaN otherwise
+    receded: np.ndarray  # (N,) how far head and shoulders moved away from the camera (>= 0)
 
 
 def deviation(values: np.ndarray, rule: IssueRule, stats: MetricStats) -> np.ndarray:
@@ -95,6 +97,23 @@ def slouch_evidence(
         for metric, _ in used:  # every metric must be there to agree
             out[~np.isfinite(np.asarray(values[metric], float))] = np.nan
     return out
+
+
+def receded(values: dict[str, np.ndarray], centres: dict[str, float]) -> np.ndarray:
+    """How far head and shoulders moved away from the camera since calibration.
+
+    The log of how much both spans shrank (>= 0); 0 where they came nearer or
+    cannot be measured. Reclining moves them away, a slump brings them nearer.
+    """
+    n = len(next(iter(values.values())))
+    if "ear_span" not in centres or "shoulder_span" not in centres:
+        return np.zeros(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrink = -0.5 * (
+            np.log(np.asarray(values["ear_span"], float) / centres["ear_span"])
+            + np.log(np.asarray(values["shoulder_span"], float) / centres["shoulder_span"])
+        )
+    return np.where(np.isfinite(shrink), np.maximum(shrink, 0.0), 0.0)
 
 
 def _robust_spread(v: np.ndarray) -> float:
@@ -282,19 +301,22 @@ def judge(
         with np.errstate(invalid="ignore"):
             severity[issue] = deviation(metrics[rule.metric], rule, stats) / limit
 
-    evidence = np.full(n, np.nan)
+    evidence = drop = np.full(n, np.nan)
+    away = np.zeros(n)
     if view == FRONT:
-        evidence = slouch_evidence(
-            metrics.values, baseline.centres(), settings.weights, settings.combine
-        )
+        centres = baseline.centres()
+        evidence = slouch_evidence(metrics.values, centres, settings.weights, settings.combine)
         severity[FRONT_SLOUCH] = evidence / lim.slouch
+        if "ear_height" in centres:
+            drop = slouch_evidence(metrics.values, centres, {"ear_height": 1.0})
+        away = receded(metrics.values, centres)
     ear = baseline.stats.get("ear_span")
     head_scale = (
         metrics["ear_span"] / ear.centre
         if ear is not None and np.isfinite(ear.centre) and ear.centre > 0
         else np.full(n, np.nan)
     )
-    return _verdict(severity, n, head_scale, evidence, lim.slouch)
+    return _verdict(severity, n, head_scale, evidence, lim.slouch, drop, away)
 
 
 def _verdict(
@@ -303,6 +325,8 @@ def _verdict(
     head_scale: np.ndarray,
     evidence: np.ndarray,
     limit: float,
+    drop: np.ndarray,
+    away: np.ndarray,
 ) -> Judgement:
     """Score, verdict and issue names from each issue's severity."""
     slouch_keys = [k for k in severity if DEFAULT_RULES[k].slouch]
@@ -315,18 +339,48 @@ def _verdict(
     score = np.clip(100.0 * (1.0 - worst / 2.0), 0.0, 100.0)
     slouched = np.where(np.isnan(worst), np.nan, (worst > 1.0).astype(float))
     issues = issue_names({k: severity[k] for k in DEFAULT_RULES if k in severity}, n)
-    return Judgement(score, slouched, issues, head_scale, worst, severity, evidence, limit)
+    return Judgement(
+        score, slouched, issues, head_scale, worst, severity, evidence, limit, drop, away
+    )
 
 
-def with_evidence(verdict: Judgement, evidence: np.ndarray) -> Judgement:
-    """The same judgement with the front slouch evidence replaced (a moving baseline).
+def sequence_inputs(verdict: Judgement, settings: JudgeSettings) -> tuple[np.ndarray, np.ndarray]:
+    """What a sequence (one fixed camera) judges by: the evidence and the sustained drop.
 
-    NaN evidence makes the frame undecided: after a setup change nothing is judged,
-    not even the other issues.
+    Both give back what reclining explains (``receded``, by ``settings.recline``); the drop
+    is in units of its line (NaN when the sustained drop is off).
+    """
+    back = settings.recline * verdict.receded
+    evidence = verdict.evidence - back
+    if not settings.sustained > 0:
+        return evidence, np.full(len(evidence), np.nan)
+    return evidence, (verdict.drop - back) / settings.sustained
+
+
+def with_evidence(
+    verdict: Judgement, evidence: np.ndarray, sustained: np.ndarray | None = None
+) -> Judgement:
+    """The same judgement with the front slouch evidence replaced (a sequence's view of it).
+
+    ``evidence``: after the moving baseline; NaN makes the frame undecided (after a
+    setup change nothing is judged, not even the other issues). ``sustained``: the
+    sustained drop's severity (``core.sustained``); the slouch is the worse of the two.
     """
     undecided = np.isnan(evidence)
     severity = {
         k: np.where(undecided, np.nan, v) for k, v in verdict.severity.items() if k != FRONT_SLOUCH
     }
-    severity[FRONT_SLOUCH] = evidence / verdict.limit
-    return _verdict(severity, len(evidence), verdict.head_scale, evidence, verdict.limit)
+    slouch = evidence / verdict.limit
+    if sustained is not None:
+        with np.errstate(invalid="ignore"):
+            slouch = np.where(undecided, np.nan, np.fmax(slouch, sustained))
+    severity[FRONT_SLOUCH] = slouch
+    return _verdict(
+        severity,
+        len(evidence),
+        verdict.head_scale,
+        evidence,
+        verdict.limit,
+        verdict.drop,
+        verdict.receded,
+    )

@@ -88,6 +88,17 @@ DEFAULT_CAP = 0.5
 # times the frame-to-frame landmark noise of the combined evidence measured on
 # a still person (benchmarks/evaluate.py prints the measurement).
 DEFAULT_FLOOR = 0.05
+# Sequences only (a fixed camera, so a body that shrinks in the image moved away):
+# evidence given back per unit of ``judge.receded``. Reclining lowers the head in the
+# image about as much as the spans shrink (log), so 1.0 cancels a recline; a slump
+# brings the head nearer and is never discounted. Stills are not corrected: between
+# photos the camera moves, not the person.
+DEFAULT_RECLINE = 1.0
+# Sequences only: the line of the sustained drop (``core.sustained``), in EVIDENCE
+# units of the ears' drop. The smallest slouch this tool is asked to catch lowers the
+# nose by 4% of head height and the ears by about 2.7% of it (0.135 units); the line
+# sits at two thirds of that, so a window's median crosses it within seconds.
+DEFAULT_SUSTAINED = 0.09
 # A "that was not a slouch" example's evidence must stay this far under the threshold.
 FEEDBACK_MARGIN = 1.2
 MAX_EXAMPLES = 200  # per label in a profile, newest kept
@@ -104,6 +115,8 @@ class JudgeSettings:
     slouch_k: float = DEFAULT_SLOUCH_K  # slouch evidence: threshold = slouch_k * spread
     combine: str = DEFAULT_COMBINE  # slouch evidence: "mean" or "min" of its metrics
     cap: float = DEFAULT_CAP  # slouch evidence: the largest one-point threshold
+    recline: float = DEFAULT_RECLINE  # sequences: evidence given back per unit receded
+    sustained: float = DEFAULT_SUSTAINED  # sequences: line of the sustained drop; 0 = off
 
     def threshold(self, issue: str, spread: float, centre: float) -> float:
         rule = DEFAULT_RULES[issue]
@@ -128,6 +141,8 @@ class JudgeSettings:
             "slouch_k": self.slouch_k,
             "combine": self.combine,
             "cap": self.cap,
+            "recline": self.recline,
+            "sustained": self.sustained,
         }
 
     @classmethod
@@ -147,10 +162,14 @@ class JudgeSettings:
         slouch_k = float(data.get("slouch_k", DEFAULT_SLOUCH_K))
         floor = float(data.get("floor", DEFAULT_FLOOR))
         cap = float(data.get("cap", DEFAULT_CAP))
+        recline = float(data.get("recline", DEFAULT_RECLINE))
+        sustained = float(data.get("sustained", DEFAULT_SUSTAINED))
         if not (np.isfinite(noise_k) and noise_k >= 0 and np.isfinite(slouch_k) and slouch_k >= 0):
             raise ValueError("noise_k and slouch_k must be numbers >= 0")
         if not (np.isfinite(floor) and floor > 0):
             raise ValueError("floor must be a number > 0")
+        if not all(np.isfinite(v) and v >= 0 for v in (recline, sustained)):
+            raise ValueError("recline and sustained must be numbers >= 0")
         if not (np.isfinite(cap) and cap >= floor):
             raise ValueError(f"cap must be a number >= floor ({floor:g})")
         combine = data.get("combine", DEFAULT_COMBINE)
@@ -163,6 +182,8 @@ class JudgeSettings:
             slouch_k=slouch_k,
             combine=combine,
             cap=cap,
+            recline=recline,
+            sustained=sustained,
         )
         return settings.with_sensitivity(
             **{k: float(v) for k, v in data.get("sensitivity", {}).items()}

@@ -129,6 +129,7 @@ class PostureTimeline:
         present: bool | None,
         severity: float,
         issues: str | tuple[str, ...] = (),
+        credit_s: float = 0.0,
     ) -> Step:
         """Advance to a frame at ``t_s``.
 
@@ -136,9 +137,12 @@ class PostureTimeline:
         which says nothing about presence). ``severity``: the worst slouch
         deviation over its threshold (>1 = slouched), NaN when undecided.
         ``issues``: the frame's issue names, as a tuple or ";"-joined.
+        ``credit_s``: how long the evidence itself says a slouch has already
+        lasted (a windowed measure that is late by design); a slouched frame's
+        count is at least this.
         """
         events: list[Event] = []
-        label = self.advance(t_s, present, severity, issues, events)
+        label = self.advance(t_s, present, severity, issues, events, credit_s)
         smoothed = math.nan if label in (AWAY, UNDECIDED) else self._smoothed
         return Step(label, smoothed, self._slouch_s, tuple(events))
 
@@ -149,6 +153,7 @@ class PostureTimeline:
         severity: float,
         issues: str | tuple[str, ...],
         events: list[Event],
+        credit_s: float = 0.0,
     ) -> str:
         """``update`` without the Step: the frame's state, its events appended to ``events``.
 
@@ -186,6 +191,7 @@ class PostureTimeline:
                 # Count from where the smoothed curve crossed the line, not the last frame.
                 frac = min(max((line - before) / (self._smoothed - before), 0.0), 1.0)
                 counted = (1.0 - frac) * dt
+            counted = max(counted, credit_s - self._slouch_s)
             self._slouched_for(t_s, counted, issues, events)
         elif self._state != UPRIGHT:
             self._recover_s += dt
@@ -310,8 +316,11 @@ def follow(
     worst: Any,
     issues: Any,
     settings: TemporalSettings | None = None,
+    credit: Any = None,
 ) -> Story:
     """Run a fresh timeline over per-frame arrays (present: True/False/None).
+
+    ``credit``: per frame, how long the evidence says a slouch has lasted (see ``update``).
 
     The live monitor's rules, frame by frame: replays, rescores and the monitor
     share one state machine, so they cannot disagree.
@@ -328,8 +337,15 @@ def follow(
     timeline = PostureTimeline(settings)
     advance = timeline.advance
     events: list[Event] = []
-    states = [
-        advance(t, p, w, text, events)
-        for t, p, w, text in zip(times, presence, severities, texts, strict=True)
-    ]
+    if credit is None:
+        states = [
+            advance(t, p, w, text, events)
+            for t, p, w, text in zip(times, presence, severities, texts, strict=True)
+        ]
+    else:
+        credits = _floats(credit)
+        if len(credits) != n:
+            raise ValueError(f"follow() needs one credit per frame, got {len(credits)} for {n}")
+        rows = zip(times, presence, severities, texts, credits, strict=True)
+        states = [advance(t, p, w, text, events, c) for t, p, w, text, c in rows]
     return Story(states, events, {k: round(timeline.time_in.get(k, 0.0), 3) for k in STATES})

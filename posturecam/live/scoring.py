@@ -11,7 +11,7 @@ import numpy as np
 
 from posturecam.core.adapt import AdaptSettings, BaselineTracker, views_of
 from posturecam.core.geometry import FRONT, MetricTable, compute_metrics
-from posturecam.core.judge import judge, limits, with_evidence
+from posturecam.core.judge import judge, limits, sequence_inputs, with_evidence
 from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import Event, PostureTimeline, Step, TemporalSettings
 from posturecam.core.types import Frame, LandmarkBatch, Landmarks
@@ -31,6 +31,7 @@ class FrameVerdict:
     metrics: dict[str, float]
     carried_over: bool = False  # landmarks reused from an earlier frame: the model did not run
     events: tuple[Event, ...] = ()  # the moving baseline's (setup changed, re-anchored)
+    credit_s: float = 0.0  # how long the sustained drop says the slouch has held
 
 
 def judge_frame(
@@ -54,12 +55,16 @@ def judge_frame(
     batch = LandmarkBatch.stack([landmarks])
     table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
     verdict = judge(table, profile.baseline(), profile.view, settings)
-    events = ()
+    events: tuple[Event, ...] = ()
+    credit = 0.0
     if tracker is not None and np.isfinite(verdict.limit):
         view = views_of(table.values)[0]
-        moved, new = tracker.update(frame.t_s, float(verdict.evidence[0]), view, carried_over)
-        verdict = with_evidence(verdict, np.array([moved]))
-        events = tuple(new)
+        evidence, drop = sequence_inputs(verdict, settings)
+        moved, new = tracker.update(
+            frame.t_s, float(evidence[0]), view, carried_over, float(drop[0])
+        )
+        verdict = with_evidence(verdict, np.array([moved]), np.array([tracker.sustained]))
+        events, credit = tuple(new), tracker.credit
     issues = str(verdict.issues[0])
     return FrameVerdict(
         present=True,
@@ -70,6 +75,7 @@ def judge_frame(
         metrics={k: float(v[0]) for k, v in table.values.items()},
         carried_over=carried_over,
         events=events,
+        credit_s=credit,
     )
 
 
@@ -101,7 +107,9 @@ class LiveScorer:
         """Judge one frame and move the timeline on to it."""
         tracker = self._baseline_tracker(profile)
         verdict = judge_frame(frame, landmarks, profile, self.settings(profile), tracker, carried)
-        step = self.timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
+        step = self.timeline.update(
+            frame.t_s, verdict.present, verdict.worst, verdict.issues, verdict.credit_s
+        )
         return verdict, step
 
     @property

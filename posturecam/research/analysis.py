@@ -49,7 +49,9 @@ def analyse(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Analys
     }
     story = None
     if verdict is not None:
-        story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal)
+        followed = scored.followed
+        credit = followed.credit if followed is not None else None
+        story = follow(log.t_s, present, verdict.worst, verdict.issues, options.temporal, credit)
         zero = (
             scored.followed.offset
             if scored.followed is not None
@@ -63,6 +65,7 @@ def analyse(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Analys
             slouched=verdict.slouched,
             state=story.states,
             issues=verdict.issues,
+            sustained=(followed.sustained if followed is not None else np.full(len(log), np.nan)),
         )
     happened = list(story.events) if story else []
     if scored.followed is not None:

@@ -28,6 +28,7 @@ JUDGEMENT_COLUMNS = (
     "slouched",
     "state",
     "issues",
+    "sustained",
 )
 COLUMNS = ("frame", "t_s", "source", "detected", "view", *METRICS, *JUDGEMENT_COLUMNS, "reason")
 
@@ -117,6 +118,7 @@ COLUMN_TYPES: dict[str, str] = {
     "slouched": BOOL,  # written from float 1/0/NaN
     "state": TEXT,
     "issues": TEXT,
+    "sustained": FLOAT,  # the sustained drop's severity (sequences; empty for stills)
     "reason": TEXT,
 }
 

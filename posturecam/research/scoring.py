@@ -16,7 +16,7 @@ import numpy as np
 from posturecam.core.adapt import SETUP_CHANGED, Followed, follow_baseline
 from posturecam.core.baseline import WINDOW_S, baseline_of
 from posturecam.core.geometry import FRONT, MetricTable, detect_view, dominant_view
-from posturecam.core.judge import Judgement, judge, limits, with_evidence
+from posturecam.core.judge import Judgement, judge, limits, sequence_inputs, with_evidence
 from posturecam.core.rules import Baseline, JudgeSettings
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure
@@ -133,8 +133,9 @@ def score(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Scored:
     verdict = judge(metrics, base, base.view, settings)
     if options.stills or base.view != FRONT or not np.isfinite(verdict.limit):
         return Scored(metrics, verdict, baseline, warnings)
+    evidence, drop = sequence_inputs(verdict, settings)
     followed = follow_baseline(
-        log.t_s, verdict.evidence, metrics.values, verdict.limit, options.adapt
+        log.t_s, evidence, metrics.values, verdict.limit, options.adapt, drop=drop
     )
     baseline["moving"] = {
         "max_offset": round(followed.max_offset, 6),
@@ -142,4 +143,5 @@ def score(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Scored:
         "setup_changes": sum(e.type == SETUP_CHANGED for e in followed.events),
         "settings": options.adapt.to_dict(),
     }
-    return Scored(metrics, with_evidence(verdict, followed.evidence), baseline, warnings, followed)
+    judged = with_evidence(verdict, followed.evidence, followed.sustained)
+    return Scored(metrics, judged, baseline, warnings, followed)

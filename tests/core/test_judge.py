@@ -14,8 +14,10 @@ from posturecam.core.judge import issue_names, judge, limits, metric_bands, slou
 from posturecam.core.rules import (
     DEFAULT_CAP,
     DEFAULT_FLOOR,
+    DEFAULT_RECLINE,
     DEFAULT_RULES,
     DEFAULT_SLOUCH_K,
+    DEFAULT_SUSTAINED,
     DEFAULT_WEIGHTS,
     EVIDENCE,
     Baseline,
@@ -385,6 +387,8 @@ def test_settings_round_trip():
         "slouch_k": DEFAULT_SLOUCH_K,
         "combine": "min",
         "cap": DEFAULT_CAP,
+        "recline": DEFAULT_RECLINE,
+        "sustained": DEFAULT_SUSTAINED,
     }
     assert JudgeSettings.from_dict(d) == s
     assert JudgeSettings.from_dict({}) == JudgeSettings()

@@ -24,7 +24,7 @@ from posturecam.core.adapt import (
 )
 from posturecam.core.coach import Coach
 from posturecam.core.geometry import FRONT
-from posturecam.core.judge import judge, limits
+from posturecam.core.judge import judge, limits, sequence_inputs
 from posturecam.core.temporal import PostureTimeline, TemporalSettings
 from posturecam.core.types import Frame, LandmarkBatch, Landmarks
 from posturecam.frames.engine import LandmarkLog, measure
@@ -126,7 +126,9 @@ def live(
     for i, (frame, landmarks) in enumerate(frames(log)):
         c = bool(carried[i]) if carried is not None else False
         verdict = judge_frame(frame, landmarks, profile, settings, tracker, carried_over=c)
-        step = timeline.update(frame.t_s, verdict.present, verdict.worst, verdict.issues)
+        step = timeline.update(
+            frame.t_s, verdict.present, verdict.worst, verdict.issues, verdict.credit_s
+        )
         scores.append(verdict.score)
         slouched.append(math.nan if math.isnan(verdict.worst) else float(verdict.worst > 1.0))
         states.append(step.state)
@@ -228,7 +230,10 @@ def _replay_followed(log: LandmarkLog, profile: Profile, carried: np.ndarray, ad
     """What replay's ``score`` does, with the carried-over frames it is not told about."""
     metrics = measure(log, profile.view)
     verdict = judge(metrics, profile.baseline(), profile.view, profile.settings)
-    return follow_baseline(log.t_s, verdict.evidence, metrics.values, verdict.limit, adapt, carried)
+    evidence, drop = sequence_inputs(verdict, profile.settings)
+    return follow_baseline(
+        log.t_s, evidence, metrics.values, verdict.limit, adapt, carried, drop=drop
+    )
 
 
 def test_carried_over_frames_move_the_baseline_alike(person_log):

@@ -1,0 +1,149 @@
+"""The sustained drop: a small slouch that holds, told from slow settling by its speed.
+
+A subtle slouch lowers the ears by a couple of percent of head height: within one
+frame's noise, and about as much as a person settles over an afternoon. But a slouch
+happens in seconds and then holds, while settling takes many minutes. So the level
+of the last ``window_s`` (the median of one-second means, in which glances and head
+turns are a minority) is compared with the level of the ``reference_s`` before it.
+
+Once over the line, a drop holds until the level falls back under 0.7 of it (the
+timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
+The reference learns only from calm seconds: not while the drop is over the line, not
+from seconds far from it (a turned head, a stretch), never from frames the monitor
+carried over without the model. It starts over after an absence or a gap, and judges
+nothing until it has held a reference for ``arm_s``.
+
+Pure and sequential, with time from frame timestamps only, so replay, rescore and
+the live monitor agree. Values are in units of the line (``JudgeSettings.sustained``).
+
+A median is late by design: it crosses the line once most of the window is over it.
+So when it does, the timeline is told how long the drop has held (``credit_s``) and
+counts the persistence from there, not from the crossing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from posturecam.core.temporal import from_known
+
+ACTIVE = 0.8  # severity above which the drop counts as going on (the timeline's exit line)
+LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 of it
+
+
+@dataclass(frozen=True)
+class SustainedSettings:
+    """Knobs of the sustained drop, in seconds (``outlier`` in units of the line).
+
+    A window of 30 s: most glances and turns (2-10 s) stay a minority of it, and a
+    change it dates back to its start still alerts within the persistence.
+    """
+
+    window_s: float = 30.0
+    reference_s: float = 120.0
+    arm_s: float = 60.0
+    outlier: float = 3.0  # seconds this far from the reference do not teach it
+    gap_s: float = 5.0  # no measurable frame this long: the person left, start over
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SustainedSettings:
+        return from_known(cls, data, "sustained")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+class SustainedDrop:
+    """``update`` once per frame; ``reset`` after a recalibration, a pause or a moved camera."""
+
+    def __init__(self, settings: SustainedSettings | None = None) -> None:
+        self.settings = settings or SustainedSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        self._level: deque[tuple[int, float, bool]] = deque()  # second, mean, was active
+        self._ref: deque[tuple[int, float]] = deque()
+        self._second: int | None = None
+        self._sum, self._count = 0.0, 0
+        self._last_seen: float | None = None
+        self.reference = 0.0
+        self._referenced_s = 0  # seconds for which a reference was held
+        self._severity = math.nan
+        self._credit = 0.0
+
+    @property
+    def armed(self) -> bool:
+        return self._referenced_s >= self.settings.arm_s
+
+    def update(self, t_s: float, value: float, carried_over: bool = False) -> tuple[float, float]:
+        """This frame's severity (level over reference, NaN until armed) and credit.
+
+        ``value``: the frame's drop in units of the line (NaN: cannot measure).
+        ``credit``: how long the drop has already held, by the evidence (0 unless
+        the severity is over 1): from the change point, the earliest second after
+        which the seconds averaged over the line; the window cannot date it further.
+        """
+        if carried_over:
+            return self._severity, self._credit
+        if value != value:  # NaN
+            if self._last_seen is not None and t_s - self._last_seen > self.settings.gap_s:
+                self.reset()
+            return self._severity, self._credit
+        if self._last_seen is not None and t_s - self._last_seen > self.settings.gap_s:
+            self.reset()
+        self._last_seen = t_s
+        second = math.floor(t_s)
+        if second != self._second:
+            if self._count:
+                self._close(self._second, self._sum / self._count)  # type: ignore[arg-type]
+            self._second, self._sum, self._count = second, 0.0, 0
+        self._sum += value
+        self._count += 1
+        return self._severity, self._credit
+
+    def _close(self, second: int, mean: float) -> None:
+        """One second is complete: move the windows on, then level and reference."""
+        s = self.settings
+        active = self._severity > ACTIVE
+        self._level.append((second, mean, active))
+        while self._level and self._level[0][0] <= second - s.window_s:
+            old, value, was_active = self._level.popleft()
+            if not (was_active or active) and abs(value - self.reference) < s.outlier:
+                self._ref.append((old, value))
+        while self._ref and self._ref[0][0] <= second - s.window_s - s.reference_s:
+            self._ref.popleft()
+        if len(self._ref) >= s.reference_s / 4:
+            self.reference = _median([v for _, v in self._ref])
+            self._referenced_s += 1
+        if not self.armed or len(self._level) < s.window_s / 2:
+            self._severity, self._credit = math.nan, 0.0
+            return
+        raw = _median([v for _, v, _ in self._level]) - self.reference
+        held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
+        self._severity = max(raw, 1.0) if held else raw
+        self._credit = self._onset_credit(second + 1) if self._severity >= 1.0 else 0.0
+
+    def _onset_credit(self, now: float) -> float:
+        """Time since the earliest second after which the seconds averaged over the line."""
+        best, total, onset = -math.inf, 0.0, now
+        for second, value, _ in reversed(self._level):
+            total += value - self.reference - 1.0
+            if total > best:
+                best, onset = total, second
+        return min(self.settings.window_s, max(now - onset, 0.0))

@@ -1,0 +1,130 @@
+"""The sustained drop: a small held slouch caught, settling, glances and gaps not."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import simperson as sim
+
+from posturecam.core.sustained import SustainedDrop, SustainedSettings
+from posturecam.core.temporal import ALERT, PostureTimeline, TemporalSettings
+from posturecam.research.replay import ReplayOptions, analyse
+
+FPS = 2.0
+
+
+def run(values, fps=FPS, carried=None, settings=None):
+    """Severity and credit per frame for a value track (units of the line)."""
+    drop = SustainedDrop(settings)
+    t = np.arange(len(values)) / fps
+    out = [
+        drop.update(float(ti), float(v), bool(carried[i]) if carried is not None else False)
+        for i, (ti, v) in enumerate(zip(t, values, strict=True))
+    ]
+    return t, np.array([o[0] for o in out]), np.array([o[1] for o in out])
+
+
+def upright_then(step: float, at_s: float, total_s: float, noise=0.4, seed=0, fps=FPS):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(total_s * fps)) / fps
+    return np.where(t >= at_s, step, 0.0) + rng.normal(0, noise, t.size)
+
+
+def test_nothing_is_judged_before_a_reference_is_learnt():
+    t, sev, _ = run(upright_then(3.0, 20.0, 120.0))
+    assert np.isnan(sev[t < 90]).all()
+
+
+def test_a_small_held_drop_is_caught_and_dated_back():
+    # 1.5 lines (the simulated subtle slouch) after 5 minutes upright.
+    t, sev, credit = run(upright_then(1.5, 300.0, 480.0))
+    assert np.nanmax(sev[t < 300]) < 0.8  # upright: calm
+    over = t[(sev > 1.0)]
+    assert over.size and 300.0 < over[0] < 300.0 + SustainedSettings().window_s
+    first = np.flatnonzero(sev > 1.0)[0]
+    # The credit dates the change back to about when it happened, never past the window.
+    assert abs((t[first] - credit[first]) - 300.0) < 6.0
+    assert credit.max() <= SustainedSettings().window_s
+
+
+def test_the_timeline_counts_the_persistence_from_the_dated_change():
+    t, sev, credit = run(upright_then(1.5, 300.0, 480.0))
+    timeline = PostureTimeline(TemporalSettings())
+    alerts = []
+    for ti, s, c in zip(t, sev, credit, strict=True):
+        step = timeline.update(float(ti), True, float(np.nan_to_num(s, nan=0.0)), "", float(c))
+        alerts += [e.t_s for e in step.events if e.type == "alert"]
+    assert len(alerts) == 1
+    assert 300.0 + 55.0 <= alerts[0] <= 300.0 + 66.0
+
+
+def test_slow_settling_is_followed_not_flagged():
+    # Two lines over 20 minutes: the reference keeps up.
+    t = np.arange(int(2400 * FPS)) / FPS
+    values = np.clip((t - 300.0) / 1200.0, 0.0, 1.0) * 2.0
+    values += np.random.default_rng(1).normal(0, 0.4, t.size)
+    _, sev, _ = run(values)
+    assert np.nanmax(sev) < 0.8
+
+
+def test_glances_and_turns_are_a_minority_of_the_window():
+    # 8 s of a big drop (a long look down) every 45 s, and turns (negative) between.
+    t = np.arange(int(1800 * FPS)) / FPS
+    values = np.random.default_rng(2).normal(0, 0.4, t.size)
+    values[(t % 45.0) < 8.0] = 6.0
+    values[((t + 20.0) % 60.0) < 5.0] = -8.0
+    _, sev, _ = run(values)
+    assert np.nanmax(sev) < 1.0
+
+
+def test_carried_over_frames_change_nothing():
+    values = upright_then(0.0, 0.0, 600.0)
+    carried = np.zeros(values.size, bool)
+    carried[::3] = True
+    poisoned = np.where(carried, 50.0, values)  # whatever a carried frame says is ignored
+    _, clean, _ = run(np.where(carried, np.nan, values))
+    _, got, _ = run(poisoned, carried=carried)
+    assert np.array_equal(np.isnan(clean), np.isnan(got))
+    assert np.allclose(clean[~np.isnan(clean)], got[~np.isnan(got)])
+
+
+def test_leaving_starts_over():
+    values = upright_then(0.0, 0.0, 900.0)
+    values[int(400 * FPS) : int(460 * FPS)] = np.nan  # away for a minute
+    t, sev, _ = run(values)
+    assert np.isfinite(sev[(t > 380) & (t < 400)]).all()
+    assert np.isnan(sev[(t > 460) & (t < 540)]).all()  # a new reference first
+    assert np.isfinite(sev[t > 700]).all()
+
+
+@pytest.mark.parametrize("fps", [1.0, 5.0, 30.0])
+def test_the_same_change_is_seen_at_any_frame_rate(fps):
+    def first_over(rate):
+        t = np.arange(int(480 * rate)) / rate
+        values = np.where(t >= 300.0, 2.0, 0.0) + 0.05 * np.sin(t / 7.0)
+        _, sev, _ = run(values, fps=rate)
+        return t[np.flatnonzero(sev > 1.0)[0]]
+
+    assert abs(first_over(fps) - first_over(FPS)) <= 1.0 + 1.0 / fps
+
+
+@pytest.mark.parametrize(
+    "bad", [{"window_s": 0}, {"reference_s": -1.0}, {"arm_s": math.nan}, {"gap_s": True}]
+)
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        SustainedSettings(**bad)
+
+
+def test_a_simulated_subtle_slouch_alerts_and_ordinary_work_does_not():
+    person = sim.Person.sample(np.random.default_rng(3))
+    plan = sim.SlouchPlan(900.0, 0.05)
+    s = sim.simulate(1500.0, 5, person=person, slouches=[plan])
+    a = analyse(s.log, ReplayOptions(baseline_seconds=8.0, progress=False))
+    alerts = [e["t_s"] for e in a.events if e["type"] == "alert"]
+    start = s.slouches[0].start_s
+    assert len(alerts) == 1 and start < alerts[0] <= start + 70.0
+    assert ALERT in set(a.columns["state"])
+    assert np.nanmax(a.columns["sustained"][s.log.t_s < start - 60]) < 1.0
