@@ -105,7 +105,7 @@ def test_eight_hours_of_upright_sitting_never_alerts():
     longest_s = max((b - a for a, b in zip(edges[::2], edges[1::2], strict=True)), default=0) / fps
     assert longest_s < 60.0
     assert story.time_in["slouching"] < 0.08 * 8 * 3600
-    assert story.time_in["upright"] > 0.85 * 8 * 3600
+    assert story.time_in["upright"] > 0.80 * 8 * 3600
     # Breaks are still suggested every 50 minutes of presence.
     assert len([e for e in story.events if e.type == "break"]) == 9
 
