@@ -30,6 +30,7 @@ from posturecam.core.temporal import Event, from_known
 SETUP_CHANGED = "setup_changed"
 _NONE: list = []  # shared "no events" (never appended to): most frames have none
 REANCHORED = "baseline_reanchored"
+_NO_DROP = (math.nan, 0.0)  # the sustained drop's output when it does not judge
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,7 @@ class BaselineTracker:
 
     def reset(self) -> None:
         self._drop.reset()
-        self.sustained = math.nan  # the sustained drop's severity at the last frame
-        self.credit = 0.0  # ...and how long it says the slouch has held
+        self.drop = _NO_DROP  # the sustained drop's severity and credit at the last frame
         self.offset = 0.0  # the evidence's moving zero
         self._anchor_offset = 0.0  # where the zero was set: drift is bounded around it
         self._calm_s = 0.0
@@ -117,6 +117,16 @@ class BaselineTracker:
         return self._shift_lim
 
     @property
+    def sustained(self) -> float:
+        """The sustained drop's severity at the last frame (NaN: not judged)."""
+        return self.drop[0]
+
+    @property
+    def credit(self) -> float:
+        """How long the sustained drop says the slouch has held, in seconds."""
+        return self.drop[1]
+
+    @property
     def waiting(self) -> bool:
         """True after a setup change, until the baseline has re-anchored."""
         return self._changed_at is not None
@@ -132,19 +142,13 @@ class BaselineTracker:
         """The evidence to judge this frame by (NaN: undecided) and any events.
 
         ``drop``: the frame's input to the sustained drop (in units of its line);
-        its severity and credit are left in ``sustained`` and ``credit``.
+        its severity and credit are left in ``drop`` (``sustained``, ``credit``).
         """
-        judged, events = self._update(t_s, evidence, view, carried_over)
-        if self._changed_at is not None:  # a moved camera: the drop starts over with it
+        if self._changed_at is None:
+            self.drop = self._drop.update(t_s, drop, carried_over)
+        elif self.drop is not _NO_DROP:  # a moved camera: the drop starts over with it
             self._drop.reset()
-            self.sustained, self.credit = math.nan, 0.0
-        else:
-            self.sustained, self.credit = self._drop.update(t_s, drop, carried_over)
-        return judged, events
-
-    def _update(
-        self, t_s: float, evidence: float, view: View | None, carried_over: bool
-    ) -> tuple[float, list[Event]]:
+            self.drop = _NO_DROP
         s = self.settings
         last = self._last_t
         dt = 0.0 if last is None or t_s < last else t_s - last
@@ -178,7 +182,7 @@ class BaselineTracker:
         self._pending_since = None
         judged = evidence - self.offset
         # Not calm (no pull): near the threshold, or a sustained drop going on.
-        if carried_over or abs(judged) >= s.calm_below * self.limit or self.sustained > ACTIVE:
+        if carried_over or abs(judged) >= s.calm_below * self.limit or self.drop[0] > ACTIVE:
             if not carried_over:
                 self._calm_s = 0.0
                 if ref is None:
@@ -283,21 +287,22 @@ def follow_baseline(
     carried = carried_over.tolist() if carried_over is not None else [False] * n
     drops = drop.tolist() if drop is not None else [math.nan] * n
     update = tracker.update
-    judged, zeros, severity, credit = [], [], [], []
+    judged, zeros, dropped = [], [], []
+    add_j, add_z, add_d = judged.append, zeros.append, dropped.append
     rows = zip(t_s.tolist(), evidence.tolist(), views, carried, drops, strict=True)
     for t, e, v, c, d in rows:
         j, new = update(t, e, v, c, d)
-        judged.append(j)
-        zeros.append(tracker.offset)
-        severity.append(tracker.sustained)
-        credit.append(tracker.credit)
+        add_j(j)
+        add_z(tracker.offset)
+        add_d(tracker.drop)
         if new:
             events.extend(new)
+    severity, credit = np.array(dropped, float).reshape(n, 2).T
     return Followed(
         np.array(judged, float),
         np.array(zeros, float),
         events,
         tracker.max_offset,
-        np.array(severity, float),
-        np.array(credit, float),
+        severity.copy(),
+        credit.copy(),
     )

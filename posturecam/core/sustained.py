@@ -10,8 +10,9 @@ Once over the line, a drop holds until the level falls back under 0.7 of it (the
 timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
-carried over without the model. It starts over after an absence or a gap, and judges
-nothing until it has held a reference for ``arm_s``.
+carried over without the model. It starts over after an absence or a gap. Until it has
+held a reference for ``arm_s`` it judges against the calibration (reference 0), whose
+centre is less certain than minutes of sitting, so a drop must then be twice the line.
 
 Pure and sequential, with time from frame timestamps only, so replay, rescore and
 the live monitor agree. Values are in units of the line (``JudgeSettings.sustained``).
@@ -24,6 +25,7 @@ counts the persistence from there, not from the crossing.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ from typing import Any
 from posturecam.core.temporal import from_known
 
 ACTIVE = 0.8  # severity above which the drop counts as going on (the timeline's exit line)
+UNLEARNT = 2.0  # until a reference is learnt, a drop must be this many lines to count
 LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 of it
 
 
@@ -63,10 +66,14 @@ class SustainedSettings:
         return from_known(cls, data, "sustained")
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
+def _median(ordered: list[float]) -> float:
+    """Median of an already sorted list (the windows keep theirs sorted: once a second)."""
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
+
+
+def _drop(ordered: list[float], value: float) -> None:
+    del ordered[bisect_left(ordered, value)]
 
 
 class SustainedDrop:
@@ -79,13 +86,16 @@ class SustainedDrop:
     def reset(self) -> None:
         self._level: deque[tuple[int, float, bool]] = deque()  # second, mean, was active
         self._ref: deque[tuple[int, float]] = deque()
-        self._second: int | None = None
+        self._level_sorted: list[float] = []
+        self._ref_sorted: list[float] = []
+        self._second = 0
+        self._end = -math.inf  # the current second's bucket ends here
         self._sum, self._count = 0.0, 0
-        self._last_seen: float | None = None
+        self._last_seen = -math.inf
         self.reference = 0.0
         self._referenced_s = 0  # seconds for which a reference was held
         self._severity = math.nan
-        self._credit = 0.0
+        self._out = (math.nan, 0.0)  # severity and credit, as update returns them
 
     @property
     def armed(self) -> bool:
@@ -98,46 +108,53 @@ class SustainedDrop:
         ``credit``: how long the drop has already held, by the evidence (0 unless
         the severity is over 1): from the change point, the earliest second after
         which the seconds averaged over the line; the window cannot date it further.
+        Runs for every frame of a recording: the common case is a few comparisons.
         """
         if carried_over:
-            return self._severity, self._credit
-        if value != value:  # NaN
-            if self._last_seen is not None and t_s - self._last_seen > self.settings.gap_s:
-                self.reset()
-            return self._severity, self._credit
-        if self._last_seen is not None and t_s - self._last_seen > self.settings.gap_s:
+            return self._out
+        last = self._last_seen
+        if t_s - last > self.settings.gap_s and last != -math.inf:
             self.reset()
+        if value != value:  # NaN: cannot measure
+            return self._out
         self._last_seen = t_s
-        second = math.floor(t_s)
-        if second != self._second:
+        if not self._end - 1.0 <= t_s < self._end:  # a new second
             if self._count:
-                self._close(self._second, self._sum / self._count)  # type: ignore[arg-type]
-            self._second, self._sum, self._count = second, 0.0, 0
+                self._close(self._second, self._sum / self._count)
+            self._second = math.floor(t_s)
+            self._end = self._second + 1.0
+            self._sum, self._count = 0.0, 0
         self._sum += value
         self._count += 1
-        return self._severity, self._credit
+        return self._out
 
     def _close(self, second: int, mean: float) -> None:
         """One second is complete: move the windows on, then level and reference."""
         s = self.settings
         active = self._severity > ACTIVE
-        self._level.append((second, mean, active))
-        while self._level and self._level[0][0] <= second - s.window_s:
-            old, value, was_active = self._level.popleft()
+        level, ref = self._level, self._ref
+        level.append((second, mean, active))
+        insort(self._level_sorted, mean)
+        while level[0][0] <= second - s.window_s:
+            old, value, was_active = level.popleft()
+            _drop(self._level_sorted, value)
             if not (was_active or active) and abs(value - self.reference) < s.outlier:
-                self._ref.append((old, value))
-        while self._ref and self._ref[0][0] <= second - s.window_s - s.reference_s:
-            self._ref.popleft()
-        if len(self._ref) >= s.reference_s / 4:
-            self.reference = _median([v for _, v in self._ref])
+                ref.append((old, value))
+                insort(self._ref_sorted, value)
+        while ref and ref[0][0] <= second - s.window_s - s.reference_s:
+            _drop(self._ref_sorted, ref.popleft()[1])
+        if len(ref) >= s.reference_s / 4:
+            self.reference = _median(self._ref_sorted)
             self._referenced_s += 1
-        if not self.armed or len(self._level) < s.window_s / 2:
-            self._severity, self._credit = math.nan, 0.0
+        if len(level) < s.window_s / 2:
+            self._severity, self._out = math.nan, (math.nan, 0.0)
             return
-        raw = _median([v for _, v, _ in self._level]) - self.reference
+        raw = _median(self._level_sorted) - self.reference
+        if not self.armed:  # judged against the calibration (or a short reference) meanwhile
+            raw /= UNLEARNT
         held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
-        self._severity = max(raw, 1.0) if held else raw
-        self._credit = self._onset_credit(second + 1) if self._severity >= 1.0 else 0.0
+        self._severity = severity = max(raw, 1.0) if held else raw
+        self._out = (severity, self._onset_credit(second + 1) if severity >= 1.0 else 0.0)
 
     def _onset_credit(self, now: float) -> float:
         """Time since the earliest second after which the seconds averaged over the line."""

@@ -191,7 +191,8 @@ class PostureTimeline:
                 # Count from where the smoothed curve crossed the line, not the last frame.
                 frac = min(max((line - before) / (self._smoothed - before), 0.0), 1.0)
                 counted = (1.0 - frac) * dt
-            counted = max(counted, credit_s - self._slouch_s)
+            if credit_s > self._slouch_s + counted:  # the evidence dates it further back
+                counted = credit_s - self._slouch_s
             self._slouched_for(t_s, counted, issues, events)
         elif self._state != UPRIGHT:
             self._recover_s += dt

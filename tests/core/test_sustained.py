@@ -32,9 +32,13 @@ def upright_then(step: float, at_s: float, total_s: float, noise=0.4, seed=0, fp
     return np.where(t >= at_s, step, 0.0) + rng.normal(0, noise, t.size)
 
 
-def test_nothing_is_judged_before_a_reference_is_learnt():
-    t, sev, _ = run(upright_then(3.0, 20.0, 120.0))
-    assert np.isnan(sev[t < 90]).all()
+def test_before_a_reference_is_learnt_the_calibration_counts_with_twice_the_line():
+    t, sev, _ = run(upright_then(1.5, 60.0, 200.0))  # 1.5 lines: not enough yet
+    assert np.nanmax(sev[t < 110]) < 1.0
+    t, sev, credit = run(upright_then(3.0, 20.0, 120.0))  # 3 lines: caught at once
+    first = np.flatnonzero(sev > 1.0)[0]
+    assert 20.0 < t[first] < 50.0 and credit[first] > 10.0
+    assert np.isnan(sev[t < 14.0]).all()  # half a window first
 
 
 def test_a_small_held_drop_is_caught_and_dated_back():
@@ -73,8 +77,9 @@ def test_glances_and_turns_are_a_minority_of_the_window():
     # 8 s of a big drop (a long look down) every 45 s, and turns (negative) between.
     t = np.arange(int(1800 * FPS)) / FPS
     values = np.random.default_rng(2).normal(0, 0.4, t.size)
-    values[(t % 45.0) < 8.0] = 6.0
-    values[((t + 20.0) % 60.0) < 5.0] = -8.0
+    later = t > 60.0  # sitting as calibrated first
+    values[later & ((t % 45.0) < 8.0)] = 6.0
+    values[later & (((t + 20.0) % 60.0) < 5.0)] = -8.0
     _, sev, _ = run(values)
     assert np.nanmax(sev) < 1.0
 
@@ -93,10 +98,16 @@ def test_carried_over_frames_change_nothing():
 def test_leaving_starts_over():
     values = upright_then(0.0, 0.0, 900.0)
     values[int(400 * FPS) : int(460 * FPS)] = np.nan  # away for a minute
-    t, sev, _ = run(values)
-    assert np.isfinite(sev[(t > 380) & (t < 400)]).all()
-    assert np.isnan(sev[(t > 460) & (t < 540)]).all()  # a new reference first
-    assert np.isfinite(sev[t > 700]).all()
+    drop = SustainedDrop()
+    t = np.arange(values.size) / FPS
+    armed = []
+    for ti, v in zip(t, values, strict=True):
+        drop.update(float(ti), float(v))
+        armed.append(drop.armed)
+    armed = np.array(armed)
+    assert armed[(t > 380) & (t < 400)].all()
+    assert not armed[(t > 460) & (t < 540)].any()  # a new reference first
+    assert armed[t > 700].all()
 
 
 @pytest.mark.parametrize("fps", [1.0, 5.0, 30.0])
