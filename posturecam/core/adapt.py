@@ -18,6 +18,7 @@ time from frame timestamps only, so replay, rescore and the live monitor agree.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,7 +169,8 @@ class BaselineTracker:
             ref is not None
             and (
                 abs(view[0] - ref[0]) > s.setup_scale
-                or abs(view[2] - ref[2]) + abs(view[3] - ref[3]) > self._shift_px(ref)
+                or abs(view[2] - ref[2]) + abs(view[3] - ref[3])
+                > (self._shift_lim if ref is self._shift_for else self._shift_px(ref))
             )
             and jumped(view, ref, s)
         ):
@@ -207,7 +209,7 @@ class BaselineTracker:
     def _follow(self, dt: float, evidence: float, view: View) -> None:
         """A calm frame: the reference view follows it, and after settling so does the zero."""
         s, ref = self.settings, self._ref
-        a, alpha = self._pulls(dt)
+        a, alpha = self._pull if dt == self._pull_dt else self._pulls(dt)
         if ref is None:
             self._ref = view
         elif dt > 0:
@@ -297,7 +299,8 @@ def follow_baseline(
         add_d(tracker.drop)
         if new:
             events.extend(new)
-    severity, credit = np.array(dropped, float).reshape(n, 2).T
+    pairs = np.fromiter(itertools.chain.from_iterable(dropped), float, count=2 * n)
+    severity, credit = pairs.reshape(n, 2).T
     return Followed(
         np.array(judged, float),
         np.array(zeros, float),

@@ -81,6 +81,7 @@ class SustainedDrop:
 
     def __init__(self, settings: SustainedSettings | None = None) -> None:
         self.settings = settings or SustainedSettings()
+        self._gap = self.settings.gap_s
         self.reset()
 
     def reset(self) -> None:
@@ -113,7 +114,7 @@ class SustainedDrop:
         if carried_over:
             return self._out
         last = self._last_seen
-        if t_s - last > self.settings.gap_s and last != -math.inf:
+        if t_s - last > self._gap and last != -math.inf:
             self.reset()
         if value != value:  # NaN: cannot measure
             return self._out
