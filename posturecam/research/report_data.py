@@ -83,6 +83,8 @@ class Decided:
     threshold: float | None
     placed_by: str | None
     moving: dict[str, Any] | None
+    # The sustained drop's severity (1 = its own line; NaN when not judged or not recorded).
+    sustained: np.ndarray | None = None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -275,6 +277,7 @@ def decided(run: Run) -> Decided | None:
         threshold=number(limits.get("slouch_evidence")),
         placed_by=str(placed_by) if placed_by else None,
         moving=moving if isinstance(moving, dict) else None,
+        sustained=np.asarray(run.frames.get("sustained", np.full(evidence.size, np.nan)), float),
     )
 
 

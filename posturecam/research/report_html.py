@@ -164,6 +164,17 @@ def _decided_text(d: Decided) -> str:
         final = number(moving.get("final_offset"))
         if final:
             parts.append(f"At the end its zero stood at {final:.3g}.")
+    sustained = d.sustained if d.sustained is not None else np.array([])
+    if np.isfinite(sustained).any():
+        over = np.nan_to_num(sustained, nan=0.0) >= 1.0
+        step = np.diff(d.t_s, append=d.t_s[-1]) if d.t_s.size else d.t_s
+        over_s = float(step[over].sum())
+        held = f" It was over its line for {_e(format_duration_long(over_s))}." if over_s else ""
+        parts.append(
+            "The sustained drop (the ears' drop held for half a minute, against the two "
+            "minutes before: how small slouches are caught) is drawn dash-dotted, scaled so "
+            f"that its own line falls on the threshold.{held}"
+        )
     changes = moving.get("setup_changes")
     if isinstance(changes, int) and not isinstance(changes, bool):
         parts.append(f"Setup changes: <strong>{changes}</strong>.")

@@ -183,6 +183,11 @@ def draw_decided(fig: Any, run: Run, d: Decided) -> None:
     if np.isfinite(d.zero).any():
         ax.plot(x, d.zero, color="#2e7d32", lw=1.2, gid="zero")
         handles.append(Line2D([], [], color="#2e7d32", lw=1.2, label="moving zero"))
+    if d.threshold is not None and d.sustained is not None and np.isfinite(d.sustained).any():
+        # Drawn so that its own line falls on the threshold: over it is over its line.
+        ax.plot(x, d.sustained * d.threshold, color="#ef6c00", lw=1.0, ls="-.", gid="sustained")
+        label = "sustained drop (scaled: its line on the threshold)"
+        handles.append(Line2D([], [], color="#ef6c00", lw=1.0, ls="-.", label=label))
     ax.plot(x, d.evidence, color="#0d47a1", lw=1.2, gid="evidence")
     finite = np.isfinite(d.evidence)
     alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]

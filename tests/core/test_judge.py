@@ -8,9 +8,18 @@ import numpy as np
 import pytest
 from factories import front_pose, side_pose
 
-from posturecam.core.baseline import MAX_STEADY_SPREAD, make_baseline, robust_stats
+from posturecam.core.baseline import MAX_STEADY_SPREAD, baseline_of, make_baseline, robust_stats
 from posturecam.core.geometry import FRONT, SIDE, MetricTable, compute_metrics
-from posturecam.core.judge import issue_names, judge, limits, metric_bands, slouch_evidence
+from posturecam.core.judge import (
+    issue_names,
+    judge,
+    limits,
+    metric_bands,
+    receded,
+    sequence_inputs,
+    slouch_evidence,
+    with_evidence,
+)
 from posturecam.core.rules import (
     DEFAULT_CAP,
     DEFAULT_FLOOR,
@@ -602,3 +611,43 @@ def test_metric_bands_of_a_side_baseline_have_no_front_evidence(side_baseline):
     bands = metric_bands(Baseline(view, stats))
     assert "head_height" not in bands and "neck_inclination" in bands
     assert bands["neck_inclination"][1] is None  # only too high is bad
+
+
+# --------------------------------------------------------------------------- sequences
+
+
+def test_receded_is_the_spans_shrink_and_never_negative():
+    values = {
+        "ear_span": np.array([0.10, 0.09, 0.11, np.nan]),
+        "shoulder_span": np.array([0.30, 0.27, 0.33, 0.30]),
+    }
+    got = receded(values, {"ear_span": 0.10, "shoulder_span": 0.30})
+    assert got[0] == 0.0
+    assert got[1] == pytest.approx(-math.log(0.9))  # both 10% smaller: moved away
+    assert got[2] == 0.0  # nearer: a slump is never discounted
+    assert got[3] == 0.0  # cannot measure: no discount
+    assert (receded(values, {}) == 0.0).all()
+
+
+def test_a_sequence_gives_back_what_reclining_explains():
+    base = baseline_of(table(upright(12)), FRONT, min_frames=1)
+    # The person moved back: the whole figure 10% smaller about the image centre.
+    far = front_pose(shoulder_width=180.0, nose_height=NOSE)
+    v = judge(table([far]), base, FRONT)
+    assert v.receded[0] == pytest.approx(-math.log(0.9), rel=0.1)
+    ev, drop = sequence_inputs(v, JudgeSettings())
+    assert ev[0] == pytest.approx(v.evidence[0] - v.receded[0])
+    assert drop[0] == pytest.approx((v.drop[0] - v.receded[0]) / DEFAULT_SUSTAINED)
+    ev_off, drop_off = sequence_inputs(v, JudgeSettings(recline=0.0, sustained=0.0))
+    assert ev_off[0] == v.evidence[0] and np.isnan(drop_off).all()
+
+
+def test_the_sustained_drop_can_decide_a_frame_the_evidence_does_not():
+    base = baseline_of(table(upright(12)), FRONT, min_frames=1)
+    v = judge(table(upright(3, seed=4)), base, FRONT)
+    assert (v.slouched == 0).all()
+    moved = with_evidence(v, v.evidence, np.array([1.5, np.nan, 0.2]))
+    assert list(moved.slouched) == [1.0, 0.0, 0.0]  # NaN: the evidence alone decides
+    assert "head_drop" in moved.issues[0]
+    undecided = with_evidence(v, np.array([np.nan, 0.0, 0.0]), np.array([2.0, 0.0, 0.0]))
+    assert np.isnan(undecided.slouched[0])  # no evidence: undecided, whatever the drop says

@@ -684,3 +684,35 @@ def test_headless_browser_renders_images(run_dir: Path, tmp_path: Path) -> None:
         bgr = np.array(rgb[::-1])
         close = np.abs(image.astype(int) - bgr).max(axis=2) <= 4
         assert close.sum() > 500, state  # a full-colour bar of the states plot
+
+
+def test_what_decided_draws_the_sustained_drop_on_the_threshold(tmp_path: Path) -> None:
+    """A simulated subtle slouch: the sustained drop is drawn (scaled) and its time said."""
+    import simperson as sim
+    from matplotlib.figure import Figure
+
+    from posturecam.research import replay as replay_mod
+    from posturecam.research.replay import ReplayOptions, analyse
+    from posturecam.research.report_data import decided, load_run
+    from posturecam.research.report_plots import draw_decided
+    from posturecam.research.results import summarise
+
+    person = sim.Person.sample(np.random.default_rng(3))
+    s = sim.simulate(1200.0, 5, person=person, slouches=[sim.SlouchPlan(700.0, 0.05)])
+    options = ReplayOptions(baseline_seconds=8.0, progress=False)
+    analysis = analyse(s.log, options)
+    head = {"source": "simulated", "kind": "folder", "fps": 2.0}
+    folder = replay_mod.RunFolder(tmp_path / "run")
+    folder.prepare("simulated", True, None)
+    summary = summarise(s.log, analysis, head, options, {"timing": {}})
+    replay_mod.write_run(folder, s.log, analysis, summary, options, record=head)
+    run = load_run(tmp_path / "run")
+    found = decided(run)
+    assert found is not None and found.threshold is not None
+    fig = Figure()
+    draw_decided(fig, run, found)
+    line = {ln.get_gid(): ln for ln in fig.axes[0].lines if ln.get_gid()}["sustained"]
+    drawn = np.asarray(line.get_ydata(), float)
+    assert np.nanmax(drawn) > found.threshold  # over its line during the slouch
+    text = words(parse(make_report(tmp_path / "run").html))
+    assert "The sustained drop" in text and "It was over its line for" in text
