@@ -146,6 +146,8 @@ _RANGES = {
     "judge.floor": "> 0",
     "judge.sensitivity": "> 0",
     "judge.weights": ">= 0",
+    "judge.recline": ">= 0",
+    "judge.sustained": ">= 0",
 }
 
 
@@ -392,6 +394,8 @@ _MONITOR_NOTES = {
 _JUDGE_NOTES = {
     "noise_k": "threshold = noise_k x calibration noise",
     "sensitivity": "per issue; >1 = more sensitive",
+    "recline": "sequences: evidence given back per unit the body moved away",
+    "sustained": "sequences: line of the held small drop; 0 = off",
 }
 
 

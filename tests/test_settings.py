@@ -52,6 +52,8 @@ def test_absent_tables_keep_defaults(tmp_path):
         ("[temporal]\npersistence_s = -3\n", "persistence_s"),
         ("[judge]\nsensitivity = { slouchiness = 2 }\n", "slouchiness"),
         ("[judge]\nsensitivity = { head_drop = 0 }\n", "greater than 0"),
+        ("[judge]\nsustained = -0.1\n", "sustained"),
+        ("[judge]\nrecline = true\n", "recline"),
     ],
 )
 def test_bad_files_say_what_is_wrong(tmp_path, text, needle):
