@@ -7,12 +7,14 @@ of the last ``window_s`` (the median of one-second means, in which glances and h
 turns are a minority) is compared with the level of the ``reference_s`` before it.
 
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
-timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
+timeline's own exit is 0.8); but a frame whose own drop is under 0.7 of the line is
+not slouched by it (the median lags a person who sat up by half a window).
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
-carried over without the model. It starts over after an absence or a gap. Until it has
-held a reference for ``arm_s`` it judges against the calibration (reference 0), whose
-centre is less certain than minutes of sitting, so a drop must then be twice the line.
+carried over without the model. It starts over after an absence or a gap, and judges
+nothing until it has held a reference for ``arm_s`` (the calibration's own centre is
+less certain than minutes of sitting: judged against it, 8 s calibrations of simulated
+people raised false alerts).
 
 Pure and sequential, with time from frame timestamps only, so replay, rescore and
 the live monitor agree. Values are in units of the line (``JudgeSettings.sustained``).
@@ -33,7 +35,6 @@ from typing import Any
 from posturecam.core.temporal import from_known
 
 ACTIVE = 0.8  # severity above which the drop counts as going on (the timeline's exit line)
-UNLEARNT = 2.0  # until a reference is learnt, a drop must be this many lines to count
 LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 of it
 
 
@@ -127,7 +128,12 @@ class SustainedDrop:
             self._sum, self._count = 0.0, 0
         self._sum += value
         self._count += 1
-        return self._out
+        out = self._out
+        if out[0] >= 1.0:
+            own = value - self.reference
+            if own < LEAVE:  # this frame itself is not dropped: sat up, or turned away
+                return own, 0.0
+        return out
 
     def _close(self, second: int, mean: float) -> None:
         """One second is complete: move the windows on, then level and reference."""
@@ -147,12 +153,10 @@ class SustainedDrop:
         if len(ref) >= s.reference_s / 4:
             self.reference = _median(self._ref_sorted)
             self._referenced_s += 1
-        if len(level) < s.window_s / 2:
+        if not self.armed or len(level) < s.window_s / 2:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference
-        if not self.armed:  # judged against the calibration (or a short reference) meanwhile
-            raw /= UNLEARNT
         held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
         self._severity = severity = max(raw, 1.0) if held else raw
         self._out = (severity, self._onset_credit(second + 1) if severity >= 1.0 else 0.0)
