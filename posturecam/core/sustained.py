@@ -7,8 +7,9 @@ of the last ``window_s`` (the median of one-second means, in which glances and h
 turns are a minority) is compared with the level of the ``reference_s`` before it.
 
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
-timeline's own exit is 0.8); but a frame whose own drop is under 0.7 of the line is
-not slouched by it (the median lags a person who sat up by half a window).
+timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
+(The median also lags a person who sits up by up to half a window: judging each frame
+by its own drop instead made a subtle slouch's noisy frames end it too.)
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
 carried over without the model. It starts over after an absence or a gap, and judges
@@ -128,12 +129,7 @@ class SustainedDrop:
             self._sum, self._count = 0.0, 0
         self._sum += value
         self._count += 1
-        out = self._out
-        if out[0] >= 1.0:
-            own = value - self.reference
-            if own < LEAVE:  # this frame itself is not dropped: sat up, or turned away
-                return own, 0.0
-        return out
+        return self._out
 
     def _close(self, second: int, mean: float) -> None:
         """One second is complete: move the windows on, then level and reference."""

@@ -103,7 +103,6 @@ class PostureTimeline:
         self._away = False
         self._presence_s = 0.0
         self._alerted = False  # an alert fired in the current episode
-        self._upright_at = -math.inf  # when the timeline last turned upright
         self._last_alert: float | None = None
         self._alerts: deque[float] = deque()
         self._issues: Counter[str | tuple[str, ...]] = Counter()  # issue sets this episode
@@ -117,8 +116,6 @@ class PostureTimeline:
         if new != self._state:
             events.append(Event(t, "state", {"from": self._state, "to": new}))
             self._state = new
-            if new == UPRIGHT:
-                self._upright_at = t
 
     def _episode_over(self) -> None:
         self._slouch_s = 0.0
@@ -142,8 +139,7 @@ class PostureTimeline:
         ``issues``: the frame's issue names, as a tuple or ";"-joined.
         ``credit_s``: how long the evidence itself says a slouch has already
         lasted (a windowed measure that is late by design); a slouched frame's
-        count is at least this, but never reaches back past the last time the
-        timeline turned upright.
+        count is at least this.
         """
         events: list[Event] = []
         label = self.advance(t_s, present, severity, issues, events, credit_s)
@@ -195,10 +191,7 @@ class PostureTimeline:
                 # Count from where the smoothed curve crossed the line, not the last frame.
                 frac = min(max((line - before) / (self._smoothed - before), 0.0), 1.0)
                 counted = (1.0 - frac) * dt
-            # The evidence may date the slouch further back, but not before the
-            # person was last judged upright.
-            credit_s = min(credit_s, t_s - self._upright_at)
-            if credit_s > self._slouch_s + counted:
+            if credit_s > self._slouch_s + counted:  # the evidence dates it further back
                 counted = credit_s - self._slouch_s
             self._slouched_for(t_s, counted, issues, events)
         elif self._state != UPRIGHT:
