@@ -145,11 +145,7 @@ class BaselineTracker:
         ``drop``: the frame's input to the sustained drop (in units of its line);
         its severity and credit are left in ``drop`` (``sustained``, ``credit``).
         """
-        if self._changed_at is None:
-            self.drop = self._drop.update(t_s, drop, carried_over)
-        elif self.drop is not _NO_DROP:  # a moved camera: the drop starts over with it
-            self._drop.reset()
-            self.drop = _NO_DROP
+        self._step_drop(t_s, drop, carried_over)
         s = self.settings
         last = self._last_t
         dt = 0.0 if last is None or t_s < last else t_s - last
@@ -193,6 +189,13 @@ class BaselineTracker:
         self._calm_s += dt
         self._follow(dt, evidence, view)
         return judged, _NONE
+
+    def _step_drop(self, t_s: float, drop: float, carried_over: bool) -> None:
+        if self._changed_at is None:
+            self.drop = self._drop.update(t_s, drop, carried_over)
+        elif self.drop is not _NO_DROP:  # a moved camera: the drop starts over with it
+            self._drop.reset()
+            self.drop = _NO_DROP
 
     def _pulls(self, dt: float) -> tuple[float, float]:
         """How far one frame ``dt`` after the last pulls the reference view and the zero.
