@@ -31,9 +31,6 @@ import math
 from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
-
-from posturecam.core.temporal import from_known
 
 ACTIVE = 0.8  # severity above which the drop counts as going on (the timeline's exit line)
 LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 of it
@@ -42,6 +39,8 @@ LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 o
 @dataclass(frozen=True)
 class SustainedSettings:
     """Knobs of the sustained drop, in seconds (``outlier`` in units of the line).
+
+    Fixed for now (the line itself is ``JudgeSettings.sustained``, 0 turns it off).
 
     A window of 30 s: most glances and turns (2-10 s) stay a minority of it, and a
     change it dates back to its start still alerts within the persistence.
@@ -59,13 +58,6 @@ class SustainedSettings:
                 raise ValueError(f"{name} must be a number, got {value!r}")
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SustainedSettings:
-        return from_known(cls, data, "sustained")
 
 
 def _median(ordered: list[float]) -> float:
