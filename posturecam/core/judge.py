@@ -301,8 +301,7 @@ def judge(
         with np.errstate(invalid="ignore"):
             severity[issue] = deviation(metrics[rule.metric], rule, stats) / limit
 
-    evidence = drop = np.full(n, np.nan)
-    away = np.zeros(n)
+    evidence, drop, away = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n)
     if view == FRONT:
         centres = baseline.centres()
         evidence = slouch_evidence(metrics.values, centres, settings.weights, settings.combine)

@@ -89,9 +89,10 @@ DEFAULT_CAP = 0.5
 # a still person (benchmarks/evaluate.py prints the measurement).
 DEFAULT_FLOOR = 0.05
 # Sequences only (a fixed camera, so a body that shrinks in the image moved away):
-# evidence given back per unit of ``judge.receded``. Reclining lowers the head in the
-# image about as much as the spans shrink (log), so 1.0 cancels a recline; a slump
-# brings the head nearer and is never discounted. Stills are not corrected: between
+# evidence given back per unit of ``judge.receded``. In the simulated recline
+# (tests/simperson.py) the evidence rises about as much as the spans shrink (log):
+# 0.10-0.14 against 0.12-0.16, so 1.0 cancels it; a slump brings the head nearer and
+# is never discounted. Stills are not corrected: between
 # photos the camera moves, not the person.
 DEFAULT_RECLINE = 1.0
 # Sequences only: the line of the sustained drop (``core.sustained``), in EVIDENCE

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import simperson as sim
 
+from posturecam.core.rules import JudgeSettings
 from posturecam.core.sustained import SustainedDrop, SustainedSettings
 from posturecam.core.temporal import ALERT, PostureTimeline, TemporalSettings
 from posturecam.research.replay import ReplayOptions, analyse
@@ -135,3 +136,20 @@ def test_a_simulated_subtle_slouch_alerts_and_ordinary_work_does_not():
     assert len(alerts) == 1 and start < alerts[0] <= start + 70.0
     assert ALERT in set(a.columns["state"])
     assert np.nanmax(a.columns["sustained"][s.log.t_s < start - 60]) < 1.0
+
+
+def test_a_sequence_gives_back_a_recline_that_stills_would_count():
+    """Leaning back in a replayed sequence: the evidence is discounted by how far the
+    body moved away (``recline``), so the lean-back is judged nearer upright."""
+    person = sim.Person.sample(np.random.default_rng(3))
+    lean = sim.lean_back(np.random.default_rng(0), 300.0, 120.0)
+    s = sim.simulate(500.0, 5, person=person, episodes=[lean], ordinary=False)
+    during = (s.log.t_s > lean.t1 + 5) & (s.log.t_s < lean.t2 - 5)
+
+    def evidence(recline: float) -> float:
+        options = ReplayOptions(
+            baseline_seconds=8.0, progress=False, judge=JudgeSettings(recline=recline)
+        )
+        return float(np.nanmedian(analyse(s.log, options).columns["evidence"][during]))
+
+    assert evidence(1.0) < evidence(0.0) - 0.08
