@@ -101,8 +101,8 @@ class SustainedDrop:
 
         ``value``: the frame's drop in units of the line (NaN: cannot measure).
         ``credit``: how long the drop has already held, by the evidence (0 unless
-        the severity is over 1): from the change point, the earliest second after
-        which the seconds averaged over the line; the window cannot date it further.
+        the severity is over 1): from its change point (``_onset_credit``); the
+        window cannot date it further.
         Runs for every frame of a recording: the common case is a few comparisons.
         """
         if carried_over:
@@ -147,13 +147,21 @@ class SustainedDrop:
         raw = _median(self._level_sorted) - self.reference
         held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
         self._severity = severity = max(raw, 1.0) if held else raw
-        self._out = (severity, self._onset_credit(second + 1) if severity >= 1.0 else 0.0)
+        credit = self._onset_credit(second + 1, raw) if severity >= 1.0 else 0.0
+        self._out = (severity, credit)
 
-    def _onset_credit(self, now: float) -> float:
-        """Time since the earliest second after which the seconds averaged over the line."""
+    def _onset_credit(self, now: float, shift: float) -> float:
+        """Time since the drop began: the change point of a step of the size it has now.
+
+        CUSUM's maximum-likelihood onset for a step from the reference to ``shift``:
+        each second counts by how far it sits above half the step (never less than
+        half the line), so a noisy subtle slouch is dated from its start, not from
+        its first run of seconds over the line.
+        """
+        half = max(shift, 1.0) / 2
         best, total, onset = -math.inf, 0.0, now
         for second, value, _ in reversed(self._level):
-            total += value - self.reference - 1.0
+            total += value - self.reference - half
             if total > best:
                 best, onset = total, second
         return min(self.settings.window_s, max(now - onset, 0.0))

@@ -50,6 +50,15 @@ def test_a_small_held_drop_is_caught_and_dated_back():
     assert credit.max() <= SustainedSettings().window_s
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_noisy_subtle_drop_is_dated_from_its_start(seed):
+    # A step of 1.2 lines whose frames scatter by a line (a subtle slouch in jitter):
+    # many of its seconds fall under the line, but it began at 300 s all the same.
+    t, sev, credit = run(upright_then(1.2, 300.0, 480.0, noise=1.0, seed=seed))
+    first = np.flatnonzero(sev >= 1.0)[0]
+    assert abs((t[first] - credit[first]) - 300.0) <= 3.0
+
+
 def test_the_timeline_counts_the_persistence_from_the_dated_change():
     t, sev, credit = run(upright_then(1.5, 300.0, 480.0))
     timeline = PostureTimeline(TemporalSettings())
