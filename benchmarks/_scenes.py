@@ -164,8 +164,13 @@ class SceneCamera:
         self.ended = False
         self.own_cpu_s = 0.0
         rng = np.random.default_rng(seed)
-        # Sensor noise: a few fields of per-pixel noise (sd 2.5 levels), one per frame.
+        # Sensor noise: a few fields of per-pixel noise (sd 2.5 levels), a new one for
+        # every frame retrieved. Never the same twice in a row: a real sensor never
+        # repeats a frame bit for bit, and the monitor rightly takes a picture that stays
+        # identical for 10 s as a frozen camera (cycling by the frame number did that
+        # at 1 frame/s, where every 15th frame drew the same field).
         self.noise = [rng.normal(0, 2.5, (*SIZE[::-1], 3)).astype(np.int16) for _ in range(3)]
+        self._rng, self._field = rng, 0
         self.sway = rng.uniform(0, 2 * math.pi, 4)
         self.maps = sink_maps(shoulder_y, SUBTLE_DROP)
 
@@ -214,7 +219,9 @@ class SceneCamera:
         gain = 1.0 + self.scene.lighting * t / self.scene.seconds
         gain *= 1.0 + 0.01 * math.sin(2 * math.pi * t / 37.0)
         exposed = cv2.convertScaleAbs(image, alpha=gain).astype(np.int16)
-        exposed += self.noise[self.k % len(self.noise)]
+        n = len(self.noise)
+        self._field = (self._field + 1 + int(self._rng.integers(n - 1))) % n
+        exposed += self.noise[self._field]
         return np.clip(exposed, 0, 255, out=exposed).astype(np.uint8)
 
     def release(self) -> None:
