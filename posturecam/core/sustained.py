@@ -52,6 +52,12 @@ class SustainedSettings:
     outlier: float = 3.0  # seconds this far from the reference do not teach it
     gap_s: float = 5.0  # no measurable frame this long: the person left, start over
 
+    @property
+    def learn_s(self) -> float:
+        """From a start (or a return) until small drops are judged: the window fills,
+        a quarter of the reference does, then it is held for ``arm_s``."""
+        return self.window_s + self.reference_s / 4 + self.arm_s
+
     def __post_init__(self) -> None:
         for name, value in self.__dict__.items():
             if not (isinstance(value, (int, float)) and not isinstance(value, bool)):

@@ -17,6 +17,8 @@ from typing import Any
 
 from posturecam import profiles
 from posturecam.core.baseline import WINDOW_S
+from posturecam.core.rules import JudgeSettings
+from posturecam.core.sustained import SustainedSettings
 from posturecam.errors import CalibrationError, Remedy
 from posturecam.frames.capture import LiveCapture, open_live
 from posturecam.frames.pose import VIDEO, PoseEstimator
@@ -130,6 +132,15 @@ def run_monitor(
         print(
             f"No calibration for '{m.profile}' yet: posturecam first measures how you sit when "
             f"upright (about {WINDOW_S:g} s). Sit comfortably tall, facing the screen.",
+            file=stream,
+            flush=True,
+        )
+    judge = cfg.judge or (profile.settings if profile else JudgeSettings())
+    if judge.sustained > 0:
+        print(
+            "posturecam: a clear slouch counts from the first frame; a small one that holds, "
+            f"after about {SustainedSettings().learn_s / 60:.0f} minutes of learning how you "
+            "sit today.",
             file=stream,
             flush=True,
         )

@@ -36,6 +36,10 @@ def upright_then(step: float, at_s: float, total_s: float, noise=0.4, seed=0, fp
 def test_nothing_is_judged_before_a_reference_is_learnt():
     t, sev, _ = run(upright_then(3.0, 20.0, 120.0))
     assert np.isnan(sev[t < 90]).all()
+    # A person sitting as they sat: judged from learn_s on, which the monitor tells them.
+    t, sev, _ = run(upright_then(0.0, 0.0, 200.0))
+    learn = SustainedSettings().learn_s
+    assert np.isnan(sev[t < learn - 1.0]).all() and np.isfinite(sev[t > learn + 1.0]).all()
 
 
 def test_a_small_held_drop_is_caught_and_dated_back():
@@ -68,6 +72,13 @@ def test_the_timeline_counts_the_persistence_from_the_dated_change():
         alerts += [e.t_s for e in step.events if e.type == "alert"]
     assert len(alerts) == 1
     assert 300.0 + 55.0 <= alerts[0] <= 300.0 + 66.0
+
+
+def test_a_head_turn_in_the_middle_does_not_end_it():
+    t = np.arange(int(480 * FPS)) / FPS
+    turned = np.where((t >= 380.0) & (t < 390.0), -6.0, 0.0)  # 10 s turned away
+    t, sev_turn, _ = run(upright_then(1.5, 300.0, 480.0) + turned)
+    assert np.nanmin(sev_turn[(t > 340) & (t < 480)]) >= 1.0
 
 
 def test_slow_settling_is_followed_not_flagged():
