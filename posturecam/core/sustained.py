@@ -8,8 +8,10 @@ turns are a minority) is compared with the level of the ``reference_s`` before i
 
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
 timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
-(The median also lags a person who sits up by up to half a window: judging each frame
-by its own drop instead made a subtle slouch's noisy frames end it too.)
+The median lags a person who sits up by up to half a window, so a clear drop (three
+lines deep) ends as soon as the last few seconds are back where the person sat; a
+subtle one keeps the lag, because its noisy seconds fall back there now and then
+(ending it on them, or judging each frame by its own drop, made subtle alerts late).
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
 carried over without the model. It starts over after an absence or a gap, and judges
@@ -27,6 +29,7 @@ counts the persistence from there, not from the crossing.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left, insort
 from collections import deque
@@ -34,6 +37,12 @@ from dataclasses import dataclass
 
 ACTIVE = 0.8  # severity above which the drop counts as going on (the timeline's exit line)
 LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 of it
+# ...but a clear drop (CLEAR lines at its deepest: twice the smallest slouch this tool is
+# asked to catch, 1.5 lines) ends once the median of the last BACK_S seconds is back
+# within LEAVE of the reference: a person who sat up is seen in seconds, not after half
+# a window. Subtle drops keep the plain hysteresis: their seconds scatter back there.
+CLEAR = 3.0
+BACK_S = 5
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class SustainedDrop:
         self.reference = 0.0
         self._referenced_s = 0  # seconds for which a reference was held
         self._severity = math.nan
+        self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
 
     @property
@@ -151,8 +161,19 @@ class SustainedDrop:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference
-        held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
-        self._severity = severity = max(raw, 1.0) if held else raw
+        recent = _median(sorted(v for _, v, _ in itertools.islice(reversed(level), BACK_S)))
+        recent -= self.reference
+        if self._peak >= CLEAR and abs(recent) < LEAVE:
+            # A clear drop, and the last seconds sit where the person sat: they sat up.
+            severity = min(raw, recent)
+        else:
+            held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
+            severity = max(raw, 1.0) if held else raw
+        self._severity = severity
+        if raw < ACTIVE:  # the window itself is back: no drop going on
+            self._peak = 0.0
+        elif severity >= 1.0:
+            self._peak = max(self._peak, raw)
         credit = self._onset_credit(second + 1, raw) if severity >= 1.0 else 0.0
         self._out = (severity, credit)
 

@@ -9,7 +9,7 @@ import pytest
 import simperson as sim
 
 from posturecam.core.rules import JudgeSettings
-from posturecam.core.sustained import SustainedDrop, SustainedSettings
+from posturecam.core.sustained import ACTIVE, SustainedDrop, SustainedSettings
 from posturecam.core.temporal import ALERT, PostureTimeline, TemporalSettings
 from posturecam.research.replay import ReplayOptions, analyse
 
@@ -72,6 +72,29 @@ def test_the_timeline_counts_the_persistence_from_the_dated_change():
         alerts += [e.t_s for e in step.events if e.type == "alert"]
     assert len(alerts) == 1
     assert 300.0 + 55.0 <= alerts[0] <= 300.0 + 66.0
+
+
+def sat_up(depth: float, noise: float = 0.4, seed: int = 0):
+    """Upright, a drop of ``depth`` lines held from 300 to 420 s, then upright again."""
+    t = np.arange(int(600 * FPS)) / FPS
+    held = (t >= 300.0) & (t < 420.0)
+    return t, np.where(held, depth, 0.0) + np.random.default_rng(seed).normal(0, noise, t.size)
+
+
+def test_sitting_up_from_a_clear_drop_is_seen_within_seconds():
+    # The 30 s median would lag half a window; the last seconds say it at once.
+    t, values = sat_up(5.0)
+    _, sev, _ = run(values)
+    assert np.nanmin(sev[(t > 340) & (t < 420)]) >= 1.0
+    assert np.nanmax(sev[t > 420 + 6]) < ACTIVE
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_subtle_drop_is_not_ended_by_its_noisy_seconds(seed):
+    t, values = sat_up(1.3, noise=0.8, seed=seed)
+    _, sev, _ = run(values)
+    first = np.flatnonzero(sev >= 1.0)[0]
+    assert t[first] < 340 and np.nanmin(sev[first : np.searchsorted(t, 420.0)]) >= 1.0
 
 
 def test_a_head_turn_in_the_middle_does_not_end_it():
