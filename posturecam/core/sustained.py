@@ -183,12 +183,18 @@ class SustainedDrop:
         CUSUM's maximum-likelihood onset for a step from the reference to ``shift``:
         each second counts by how far it sits above half the step (never less than
         half the line), so a noisy subtle slouch is dated from its start, not from
-        its first run of seconds over the line.
+        its first run of seconds over the line. Seconds ``outlier`` lines under the
+        reference are movements (a turn, a look up), as for the reference itself:
+        they say nothing about when the drop began.
         """
         half = max(shift, 1.0) / 2
+        below = -self.settings.outlier
         best, total, onset = -math.inf, 0.0, now
         for second, value, _ in reversed(self._level):
-            total += value - self.reference - half
+            d = value - self.reference
+            if d <= below:  # far under where the person sat: a turn or a look up, not sitting
+                continue
+            total += d - half
             if total > best:
                 best, onset = total, second
         return min(self.settings.window_s, max(now - onset, 0.0))

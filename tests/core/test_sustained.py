@@ -63,6 +63,15 @@ def test_a_noisy_subtle_drop_is_dated_from_its_start(seed):
     assert abs((t[first] - credit[first]) - 300.0) <= 3.0
 
 
+def test_a_look_up_early_in_the_drop_does_not_move_its_start():
+    # 3 s far under the reference (a turn, a look up) 8 s after the drop began.
+    t = np.arange(int(480 * FPS)) / FPS
+    values = upright_then(1.5, 300.0, 480.0) - np.where((t >= 308.0) & (t < 311.0), 7.0, 0.0)
+    t, sev, credit = run(values)
+    first = np.flatnonzero(sev >= 1.0)[0]
+    assert abs((t[first] - credit[first]) - 300.0) <= 3.0
+
+
 def test_the_timeline_counts_the_persistence_from_the_dated_change():
     t, sev, credit = run(upright_then(1.5, 300.0, 480.0))
     timeline = PostureTimeline(TemporalSettings())
