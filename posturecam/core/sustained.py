@@ -62,10 +62,15 @@ class SustainedSettings:
     gap_s: float = 5.0  # no measurable frame this long: the person left, start over
 
     @property
+    def reference_min_s(self) -> float:
+        """Seconds of calm a reference needs before it is held: a quarter of its span."""
+        return self.reference_s / 4
+
+    @property
     def learn_s(self) -> float:
         """From a start (or a return) until small drops are judged: the window fills,
-        a quarter of the reference does, then it is held for ``arm_s``."""
-        return self.window_s + self.reference_s / 4 + self.arm_s
+        the reference gathers its minimum, then it is held for ``arm_s``."""
+        return self.window_s + self.reference_min_s + self.arm_s
 
     def __post_init__(self) -> None:
         for name, value in self.__dict__.items():
@@ -154,16 +159,15 @@ class SustainedDrop:
                 insort(self._ref_sorted, value)
         while ref and ref[0][0] <= second - s.window_s - s.reference_s:
             _drop(self._ref_sorted, ref.popleft()[1])
-        if len(ref) >= s.reference_s / 4:
+        if len(ref) >= s.reference_min_s:
             self.reference = _median(self._ref_sorted)
             self._referenced_s += 1
         if not self.armed or len(level) < s.window_s / 2:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference
-        recent = _median(sorted(v for _, v, _ in itertools.islice(reversed(level), BACK_S)))
-        recent -= self.reference
-        if self._peak >= CLEAR and abs(recent) < LEAVE:
+        recent = self._recent() if self._peak >= CLEAR else math.nan
+        if abs(recent) < LEAVE:
             # A clear drop, and the last seconds sit where the person sat: they sat up.
             severity = min(raw, recent)
         else:
@@ -176,6 +180,11 @@ class SustainedDrop:
             self._peak = max(self._peak, raw)
         credit = self._onset_credit(second + 1, raw) if severity >= 1.0 else 0.0
         self._out = (severity, credit)
+
+    def _recent(self) -> float:
+        """The median of the last ``BACK_S`` seconds, over the reference."""
+        last = sorted(v for _, v, _ in itertools.islice(reversed(self._level), BACK_S))
+        return _median(last) - self.reference
 
     def _onset_credit(self, now: float, shift: float) -> float:
         """Time since the drop began: the change point of a step of the size it has now.
