@@ -139,13 +139,15 @@ class BaselineTracker:
         view: View | None,
         carried_over: bool = False,
         drop: float = math.nan,
+        given: float = 0.0,
     ) -> tuple[float, list[Event]]:
         """The evidence to judge this frame by (NaN: undecided) and any events.
 
         ``drop``: the frame's input to the sustained drop (in units of its line);
         its severity and credit are left in ``drop`` (``sustained``, ``credit``).
+        ``given``: how much of it the recline correction gave back (``judge.given_back``).
         """
-        self._step_drop(t_s, drop, carried_over)
+        self._step_drop(t_s, drop, carried_over, given)
         s = self.settings
         last = self._last_t
         dt = 0.0 if last is None or t_s < last else t_s - last
@@ -190,9 +192,9 @@ class BaselineTracker:
         self._follow(dt, evidence, view)
         return judged, _NONE
 
-    def _step_drop(self, t_s: float, drop: float, carried_over: bool) -> None:
+    def _step_drop(self, t_s: float, drop: float, carried_over: bool, given: float) -> None:
         if self._changed_at is None:
-            self.drop = self._drop.update(t_s, drop, carried_over)
+            self.drop = self._drop.update(t_s, drop, carried_over, given)
         elif self.drop is not _NO_DROP:  # a moved camera: the drop starts over with it
             self._drop.reset()
             self.drop = _NO_DROP
@@ -280,10 +282,12 @@ def follow_baseline(
     settings: AdaptSettings | None = None,
     carried_over: np.ndarray | None = None,
     drop: np.ndarray | None = None,
+    given: np.ndarray | None = None,
 ) -> Followed:
     """Run the tracker over a recording: the same rules, frame by frame, as live.
 
-    ``drop``: per frame, the sustained drop's input in units of its line (None: off).
+    ``drop``: per frame, the sustained drop's input in units of its line (None: off);
+    ``given``: how much of that input the recline correction gave back.
     """
     tracker = BaselineTracker(limit, settings or AdaptSettings())
     events: list[Event] = []
@@ -291,12 +295,13 @@ def follow_baseline(
     n = len(evidence)
     carried = carried_over.tolist() if carried_over is not None else [False] * n
     drops = drop.tolist() if drop is not None else [math.nan] * n
+    gave = given.tolist() if given is not None else [0.0] * n
     update = tracker.update
     judged, zeros, dropped = [], [], []
     add_j, add_z, add_d = judged.append, zeros.append, dropped.append
-    rows = zip(t_s.tolist(), evidence.tolist(), views, carried, drops, strict=True)
-    for t, e, v, c, d in rows:
-        j, new = update(t, e, v, c, d)
+    rows = zip(t_s.tolist(), evidence.tolist(), views, carried, drops, gave, strict=True)
+    for t, e, v, c, d, r in rows:
+        j, new = update(t, e, v, c, d, r)
         add_j(j)
         add_z(tracker.offset)
         add_d(tracker.drop)

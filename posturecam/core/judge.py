@@ -356,6 +356,13 @@ def sequence_inputs(verdict: Judgement, settings: JudgeSettings) -> tuple[np.nda
     return evidence, (verdict.drop - back) / settings.sustained
 
 
+def given_back(verdict: Judgement, settings: JudgeSettings) -> np.ndarray:
+    """Per frame, how much of the sustained drop's input reclining gave back, in its lines."""
+    if not settings.sustained > 0:
+        return np.zeros(len(verdict.receded))
+    return settings.recline * verdict.receded / settings.sustained
+
+
 def with_evidence(
     verdict: Judgement, evidence: np.ndarray, sustained: np.ndarray | None = None
 ) -> Judgement:

@@ -43,6 +43,12 @@ LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 o
 # a window. Subtle drops keep the plain hysteresis: their seconds scatter back there.
 CLEAR = 3.0
 BACK_S = 5
+# The calibration stands in for the reference from the first judged window on when that
+# window's level agrees with it: within half a line (a third of the smallest slouch).
+TRUST = 0.5
+# Seconds given back (reclining) TRUST unlike the reference's do not teach it, for up to
+# NEW_SEAT_S in a row (a lean back lasts minutes); after that it is how the person sits.
+NEW_SEAT_S = 600
 
 
 @dataclass(frozen=True)
@@ -99,16 +105,21 @@ class SustainedDrop:
         self.reset()
 
     def reset(self) -> None:
-        self._level: deque[tuple[int, float, bool]] = deque()  # second, mean, was active
-        self._ref: deque[tuple[int, float]] = deque()
+        # second, mean, does not teach (active, or given back unlike the reference), given
+        self._level: deque[tuple[int, float, bool, float]] = deque()
+        self._ref: deque[tuple[int, float, float]] = deque()
         self._level_sorted: list[float] = []
         self._ref_sorted: list[float] = []
         self._second = 0
         self._end = -math.inf  # the current second's bucket ends here
-        self._sum, self._count = 0.0, 0
+        self._sum, self._count, self._given = 0.0, 0, 0.0
+        self._ref_given: list[float] = []  # the reference seconds' give-back, sorted
+        self._usual: float | None = None  # their median, once a reference was held
+        self._unlike_s = 0  # seconds in a row given back unlike it
         self._last_seen = -math.inf
         self.reference = 0.0
         self._referenced_s = 0  # seconds for which a reference was held
+        self._trusted: bool | None = None  # the first window agreed with the calibration
         self._severity = math.nan
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
@@ -117,10 +128,15 @@ class SustainedDrop:
     def armed(self) -> bool:
         return self._referenced_s >= self.settings.arm_s
 
-    def update(self, t_s: float, value: float, carried_over: bool = False) -> tuple[float, float]:
+    def update(
+        self, t_s: float, value: float, carried_over: bool = False, given: float = 0.0
+    ) -> tuple[float, float]:
         """This frame's severity (level over reference, NaN until armed) and credit.
 
         ``value``: the frame's drop in units of the line (NaN: cannot measure).
+        ``given``: how much of it the recline correction gave back (lines). That is a
+        model, not a measurement: a second given back TRUST more (or less) than the
+        reference's seconds were is judged, but does not teach the reference.
         ``credit``: how long the drop has already held, by the evidence (0 unless
         the severity is over 1): from its change point (``_onset_credit``); the
         window cannot date it further.
@@ -136,33 +152,55 @@ class SustainedDrop:
         self._last_seen = t_s
         if not self._end - 1.0 <= t_s < self._end:  # a new second
             if self._count:
-                self._close(self._second, self._sum / self._count)
+                self._close(self._second, self._sum / self._count, self._given / self._count)
             self._second = math.floor(t_s)
             self._end = self._second + 1.0
-            self._sum, self._count = 0.0, 0
+            self._sum, self._count, self._given = 0.0, 0, 0.0
+        self._given += given
         self._sum += value
         self._count += 1
+        own = value - self.reference
+        if self._peak >= CLEAR and abs(own) < CLEAR / 2:
+            # During a clear drop, a frame nearer where the person sat than the drop is
+            # judged by itself: sitting up is seen at once, not a second late. A frame far
+            # above it is a movement (a turn, a look up): the drop holds through it.
+            return (min(self._out[0], own), 0.0)
         return self._out
 
-    def _close(self, second: int, mean: float) -> None:
+    def _close(self, second: int, mean: float, given: float = 0.0) -> None:
         """One second is complete: move the windows on, then level and reference."""
         s = self.settings
         active = self._severity > ACTIVE
         level, ref = self._level, self._ref
-        level.append((second, mean, active))
+        if len(ref) >= s.reference_min_s:
+            self._usual = _median(self._ref_given)
+        unlike = self._usual is not None and abs(given - self._usual) >= TRUST
+        self._unlike_s = self._unlike_s + 1 if unlike else 0
+        if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
+            self._usual, unlike = given, False
+        level.append((second, mean, active or unlike, given))
         insort(self._level_sorted, mean)
         while level[0][0] <= second - s.window_s:
-            old, value, was_active = level.popleft()
+            old, value, untaught, old_given = level.popleft()
             _drop(self._level_sorted, value)
-            if not (was_active or active) and abs(value - self.reference) < s.outlier:
-                ref.append((old, value))
+            if not (untaught or active) and abs(value - self.reference) < s.outlier:
+                ref.append((old, value, old_given))
                 insort(self._ref_sorted, value)
+                insort(self._ref_given, old_given)
         while ref and ref[0][0] <= second - s.window_s - s.reference_s:
-            _drop(self._ref_sorted, ref.popleft()[1])
+            _, value, old_given = ref.popleft()
+            _drop(self._ref_sorted, value)
+            _drop(self._ref_given, old_given)
         if len(ref) >= s.reference_min_s:
             self.reference = _median(self._ref_sorted)
             self._referenced_s += 1
-        if not self.armed or len(level) < s.window_s / 2:
+        if len(level) < s.window_s / 2:
+            self._severity, self._out = math.nan, (math.nan, 0.0)
+            return
+        if self._trusted is None:  # the middle half of the first seconds, not one turn
+            ordered, n = self._level_sorted, len(self._level_sorted)
+            self._trusted = ordered[n // 4] > -TRUST and ordered[(3 * n) // 4] < TRUST
+        if not (self.armed or self._trusted):
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference
@@ -183,7 +221,7 @@ class SustainedDrop:
 
     def _recent(self) -> float:
         """The median of the last ``BACK_S`` seconds, over the reference."""
-        last = sorted(v for _, v, _ in itertools.islice(reversed(self._level), BACK_S))
+        last = sorted(entry[1] for entry in itertools.islice(reversed(self._level), BACK_S))
         return _median(last) - self.reference
 
     def _onset_credit(self, now: float, shift: float) -> float:
@@ -199,7 +237,7 @@ class SustainedDrop:
         half = max(shift, 1.0) / 2
         below = -self.settings.outlier
         best, total, onset = -math.inf, 0.0, now
-        for second, value, _ in reversed(self._level):
+        for second, value, *_ in reversed(self._level):
             d = value - self.reference
             if d <= below:  # far under where the person sat: a turn or a look up, not sitting
                 continue

@@ -11,7 +11,7 @@ import numpy as np
 
 from posturecam.core.adapt import AdaptSettings, BaselineTracker, views_of
 from posturecam.core.geometry import FRONT, MetricTable, compute_metrics
-from posturecam.core.judge import judge, limits, sequence_inputs, with_evidence
+from posturecam.core.judge import given_back, judge, limits, sequence_inputs, with_evidence
 from posturecam.core.rules import JudgeSettings
 from posturecam.core.temporal import Event, PostureTimeline, Step, TemporalSettings
 from posturecam.core.types import Frame, LandmarkBatch, Landmarks
@@ -60,8 +60,9 @@ def judge_frame(
     if tracker is not None and np.isfinite(verdict.limit):
         view = views_of(table.values)[0]
         evidence, drop = sequence_inputs(verdict, settings)
+        given = float(given_back(verdict, settings)[0])
         moved, new = tracker.update(
-            frame.t_s, float(evidence[0]), view, carried_over, float(drop[0])
+            frame.t_s, float(evidence[0]), view, carried_over, float(drop[0]), given
         )
         verdict = with_evidence(verdict, np.array([moved]), np.array([tracker.sustained]))
         events, credit = tuple(new), tracker.credit

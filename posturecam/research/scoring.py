@@ -16,7 +16,14 @@ import numpy as np
 from posturecam.core.adapt import SETUP_CHANGED, Followed, follow_baseline
 from posturecam.core.baseline import WINDOW_S, baseline_of
 from posturecam.core.geometry import FRONT, MetricTable, detect_view, dominant_view
-from posturecam.core.judge import Judgement, judge, limits, sequence_inputs, with_evidence
+from posturecam.core.judge import (
+    Judgement,
+    given_back,
+    judge,
+    limits,
+    sequence_inputs,
+    with_evidence,
+)
 from posturecam.core.rules import Baseline, JudgeSettings
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog, measure
@@ -135,7 +142,13 @@ def score(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Scored:
         return Scored(metrics, verdict, baseline, warnings)
     evidence, drop = sequence_inputs(verdict, settings)
     followed = follow_baseline(
-        log.t_s, evidence, metrics.values, verdict.limit, options.adapt, drop=drop
+        log.t_s,
+        evidence,
+        metrics.values,
+        verdict.limit,
+        options.adapt,
+        drop=drop,
+        given=given_back(verdict, settings),
     )
     baseline["moving"] = {
         "max_offset": round(followed.max_offset, 6),
