@@ -43,8 +43,9 @@ LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 o
 # a window. Subtle drops keep the plain hysteresis: their seconds scatter back there.
 CLEAR = 3.0
 BACK_S = 5
-# The calibration stands in for the reference from the first judged window on when that
-# window's level agrees with it: within half a line (a third of the smallest slouch).
+# At a start (not back from an absence, when the person may sit anew) the calibration
+# stands in for the reference from the first judged window on, when that window's
+# median agrees with it: within half a line (a third of the smallest slouch).
 TRUST = 0.5
 # Seconds given back (reclining) TRUST unlike the reference's do not teach it, for up to
 # NEW_SEAT_S in a row (a lean back lasts minutes); after that it is how the person sits.
@@ -104,7 +105,8 @@ class SustainedDrop:
         self._gap = self.settings.gap_s
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, trust: bool = True) -> None:
+        """Start over; ``trust``: the calibration may stand in (not after an absence)."""
         # second, mean, does not teach (active, or given back unlike the reference), given
         self._level: deque[tuple[int, float, bool, float]] = deque()
         self._ref: deque[tuple[int, float, float]] = deque()
@@ -119,7 +121,7 @@ class SustainedDrop:
         self._last_seen = -math.inf
         self.reference = 0.0
         self._referenced_s = 0  # seconds for which a reference was held
-        self._trusted: bool | None = None  # the first window agreed with the calibration
+        self._trusted: bool | None = None if trust else False  # the first half window agreed
         self._severity = math.nan
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
@@ -146,7 +148,7 @@ class SustainedDrop:
             return self._out
         last = self._last_seen
         if t_s - last > self._gap and last != -math.inf:
-            self.reset()
+            self.reset(trust=False)  # back from a gap: the person may sit anew
         if value != value:  # NaN: cannot measure
             return self._out
         self._last_seen = t_s
@@ -197,9 +199,8 @@ class SustainedDrop:
         if len(level) < s.window_s / 2:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
-        if self._trusted is None:  # the middle half of the first seconds, not one turn
-            ordered, n = self._level_sorted, len(self._level_sorted)
-            self._trusted = ordered[n // 4] > -TRUST and ordered[(3 * n) // 4] < TRUST
+        if self._trusted is None:
+            self._trusted = abs(_median(self._level_sorted)) < TRUST
         if not (self.armed or self._trusted):
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return

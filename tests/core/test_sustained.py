@@ -173,13 +173,15 @@ def test_leaving_starts_over():
     values[int(400 * FPS) : int(460 * FPS)] = np.nan  # away for a minute
     drop = SustainedDrop()
     t = np.arange(values.size) / FPS
-    armed = []
+    armed, sev = [], []
     for ti, v in zip(t, values, strict=True):
-        drop.update(float(ti), float(v))
+        sev.append(drop.update(float(ti), float(v))[0])
         armed.append(drop.armed)
-    armed = np.array(armed)
+    armed, sev = np.array(armed), np.array(sev)
     assert armed[(t > 380) & (t < 400)].all()
     assert not armed[(t > 460) & (t < 540)].any()  # a new reference first
+    # ...and the calibration does not stand in for it: back, the person may sit anew.
+    assert np.isnan(sev[(t > 461) & (t < 540)]).all()
     assert armed[t > 700].all()
 
 
