@@ -18,9 +18,9 @@ default judgement and timeline:
   ordinary movements between them.
 
 The same two runs are repeated for other simulated people (``--other-seeds``, default
-2-12: people 2-4 were looked at while the sustained drop was designed, 5-12 only after, so
-they are the held-out ones) and reported beside, under ``other_seeds`` in the JSON line. Prints tables and, as
-its last line, one JSON object.
+2-12: people 2-4 were looked at while the sustained drop was designed, 5-12 only after it,
+so they are the held-out ones) and reported beside, under ``other_seeds`` in the JSON
+line. Prints tables and, as its last line, one JSON object.
 
     python benchmarks/false_alarms.py [--seed 1] [--model PATH] [--jitter-source video_2fps]
 """
@@ -569,6 +569,15 @@ def other_people(args: argparse.Namespace, jitter: sim.Jitter) -> dict[str, dict
         print(
             f"  {seed:>4} {r['alerts_upright_8h']:>9} {r['share_flagged']:8.2%} {r['missed']:>6} "
             f"{fmt_delay(r['max_delay_strong']):>7} {fmt_delay(r['max_delay_subtle']):>7}"
+        )
+    rows = out.values()
+    if rows:
+        quiet = sum(r["alerts_upright_8h"] == 0 for r in rows)
+        low = sum(r["share_upright_time_flagged"] <= 0.02 for r in rows)
+        missed = sum(r["missed_slouches"] for r in rows)
+        print(
+            f"  of {len(rows)}: {quiet} with 0 alerts in 8 upright hours, {low} with <= 2% "
+            f"flagged; {missed} slouches missed"
         )
     return out
 

@@ -43,12 +43,10 @@ LEAVE = 0.7  # a drop over the line holds until the level falls back under 0.7 o
 # a window. Subtle drops keep the plain hysteresis: their seconds scatter back there.
 CLEAR = 3.0
 BACK_S = 5
-# At a start (not back from an absence, when the person may sit anew) the calibration
-# stands in for the reference from the first judged window on, when that window's
-# median agrees with it: within half a line (a third of the smallest slouch).
-TRUST = 0.5
-# Seconds given back (reclining) TRUST unlike the reference's do not teach it, for up to
-# NEW_SEAT_S in a row (a lean back lasts minutes); after that it is how the person sits.
+# Seconds given back (reclining) UNLIKE lines more or less than the reference's seconds
+# were do not teach it, for up to NEW_SEAT_S in a row (a lean back lasts minutes); after
+# that, it is how the person sits now.
+UNLIKE = 0.5
 NEW_SEAT_S = 600
 
 
@@ -105,8 +103,7 @@ class SustainedDrop:
         self._gap = self.settings.gap_s
         self.reset()
 
-    def reset(self, trust: bool = True) -> None:
-        """Start over; ``trust``: the calibration may stand in (not after an absence)."""
+    def reset(self) -> None:
         # second, mean, does not teach (active, or given back unlike the reference), given
         self._level: deque[tuple[int, float, bool, float]] = deque()
         self._ref: deque[tuple[int, float, float]] = deque()
@@ -121,7 +118,6 @@ class SustainedDrop:
         self._last_seen = -math.inf
         self.reference = 0.0
         self._referenced_s = 0  # seconds for which a reference was held
-        self._trusted: bool | None = None if trust else False  # the first half window agreed
         self._severity = math.nan
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
@@ -137,7 +133,7 @@ class SustainedDrop:
 
         ``value``: the frame's drop in units of the line (NaN: cannot measure).
         ``given``: how much of it the recline correction gave back (lines). That is a
-        model, not a measurement: a second given back TRUST more (or less) than the
+        model, not a measurement: a second given back UNLIKE more (or less) than the
         reference's seconds were is judged, but does not teach the reference.
         ``credit``: how long the drop has already held, by the evidence (0 unless
         the severity is over 1): from its change point (``_onset_credit``); the
@@ -148,7 +144,7 @@ class SustainedDrop:
             return self._out
         last = self._last_seen
         if t_s - last > self._gap and last != -math.inf:
-            self.reset(trust=False)  # back from a gap: the person may sit anew
+            self.reset()
         if value != value:  # NaN: cannot measure
             return self._out
         self._last_seen = t_s
@@ -161,12 +157,6 @@ class SustainedDrop:
         self._given += given
         self._sum += value
         self._count += 1
-        own = value - self.reference
-        if self._peak >= CLEAR and abs(own) < CLEAR / 2:
-            # During a clear drop, a frame nearer where the person sat than the drop is
-            # judged by itself: sitting up is seen at once, not a second late. A frame far
-            # above it is a movement (a turn, a look up): the drop holds through it.
-            return (min(self._out[0], own), 0.0)
         return self._out
 
     def _close(self, second: int, mean: float, given: float = 0.0) -> None:
@@ -176,7 +166,7 @@ class SustainedDrop:
         level, ref = self._level, self._ref
         if len(ref) >= s.reference_min_s:
             self._usual = _median(self._ref_given)
-        unlike = self._usual is not None and abs(given - self._usual) >= TRUST
+        unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
         self._unlike_s = self._unlike_s + 1 if unlike else 0
         if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
             self._usual, unlike = given, False
@@ -196,12 +186,7 @@ class SustainedDrop:
         if len(ref) >= s.reference_min_s:
             self.reference = _median(self._ref_sorted)
             self._referenced_s += 1
-        if len(level) < s.window_s / 2:
-            self._severity, self._out = math.nan, (math.nan, 0.0)
-            return
-        if self._trusted is None:
-            self._trusted = abs(_median(self._level_sorted)) < TRUST
-        if not (self.armed or self._trusted):
+        if not self.armed or len(level) < s.window_s / 2:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference

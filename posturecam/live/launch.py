@@ -139,9 +139,8 @@ def run_monitor(
     if judge.sustained > 0:
         print(
             "posturecam: a clear slouch counts from the first frame; a small one that holds, "
-            f"from about {SustainedSettings().window_s / 2:.0f} s if you sit as you calibrated "
-            f"(else after about {SustainedSettings().learn_s / 60:.0f} minutes of learning how "
-            "you sit today).",
+            f"after about {SustainedSettings().learn_s / 60:.0f} minutes of learning how you "
+            "sit today.",
             file=stream,
             flush=True,
         )

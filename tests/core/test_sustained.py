@@ -33,27 +33,13 @@ def upright_then(step: float, at_s: float, total_s: float, noise=0.4, seed=0, fp
     return np.where(t >= at_s, step, 0.0) + rng.normal(0, noise, t.size)
 
 
-def test_a_calibration_the_first_seconds_agree_with_stands_in_for_the_reference():
-    # A subtle slouch (1.5 lines) 20 s after the start: judged against the calibration,
-    # because the first half window sat where it said; dated back to its start.
-    t, sev, credit = run(upright_then(1.5, 20.0, 200.0))
-    half = SustainedSettings().window_s / 2
-    assert np.isnan(sev[t < half - 1.0]).all() and np.isfinite(sev[t > half + 1.0]).all()
-    assert np.nanmax(sev[t < 20.0]) < ACTIVE
-    first = np.flatnonzero(sev > 1.0)[0]
-    assert 20.0 < t[first] < 20.0 + SustainedSettings().window_s
-    assert abs((t[first] - credit[first]) - 20.0) < 6.0
-
-
-@pytest.mark.parametrize("offset", [-1.0, 0.6, 1.2])
-def test_a_calibration_the_person_no_longer_sits_at_waits_for_a_learnt_reference(offset):
-    # The person sits half a line or more from where they calibrated: nothing is judged
-    # until minutes of sitting taught the reference (learn_s, which the monitor tells
-    # them), and then their own level is upright.
-    t, sev, _ = run(upright_then(0.0, 0.0, 300.0) + offset)
+def test_nothing_is_judged_before_a_reference_is_learnt():
+    t, sev, _ = run(upright_then(3.0, 20.0, 120.0))
+    assert np.isnan(sev[t < 90]).all()
+    # A person sitting as they sat: judged from learn_s on, which the monitor tells them.
+    t, sev, _ = run(upright_then(0.0, 0.0, 200.0))
     learn = SustainedSettings().learn_s
     assert np.isnan(sev[t < learn - 1.0]).all() and np.isfinite(sev[t > learn + 1.0]).all()
-    assert np.nanmax(sev) < ACTIVE
 
 
 def test_a_small_held_drop_is_caught_and_dated_back():
@@ -109,17 +95,7 @@ def test_sitting_up_from_a_clear_drop_is_seen_within_seconds():
     t, values = sat_up(5.0)
     _, sev, _ = run(values)
     assert np.nanmin(sev[(t > 340) & (t < 420)]) >= 1.0
-    # Each frame back where the person sat is judged by itself, so the first upright
-    # frame is not slouched, and no noisy second brings the drop back.
-    assert np.nanmax(sev[t >= 420.0]) < ACTIVE
-
-
-def test_a_look_up_in_a_clear_drop_is_that_frame_only():
-    t, values = sat_up(5.0)
-    values = np.where((t >= 380.0) & (t < 381.0), 0.0, values)
-    _, sev, _ = run(values)
-    assert np.nanmax(sev[(t >= 380.0) & (t < 381.0)]) < ACTIVE
-    assert np.nanmin(sev[(t >= 381.0) & (t < 420.0)]) >= 1.0
+    assert np.nanmax(sev[t > 420 + 6]) < ACTIVE
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -173,15 +149,13 @@ def test_leaving_starts_over():
     values[int(400 * FPS) : int(460 * FPS)] = np.nan  # away for a minute
     drop = SustainedDrop()
     t = np.arange(values.size) / FPS
-    armed, sev = [], []
+    armed = []
     for ti, v in zip(t, values, strict=True):
-        sev.append(drop.update(float(ti), float(v))[0])
+        drop.update(float(ti), float(v))
         armed.append(drop.armed)
-    armed, sev = np.array(armed), np.array(sev)
+    armed = np.array(armed)
     assert armed[(t > 380) & (t < 400)].all()
     assert not armed[(t > 460) & (t < 540)].any()  # a new reference first
-    # ...and the calibration does not stand in for it: back, the person may sit anew.
-    assert np.isnan(sev[(t > 461) & (t < 540)]).all()
     assert armed[t > 700].all()
 
 
@@ -255,8 +229,8 @@ def test_a_lean_back_the_recline_correction_overdoes_does_not_teach_the_referenc
 
 
 def test_a_person_who_comes_back_sitting_further_away_is_still_judged():
-    # After a start at another distance (the whole session given back about a line),
-    # the reference is learnt from those seconds, and a subtle slouch is caught.
+    # A start at another distance (the whole session given back about a line): the
+    # reference is learnt from those seconds, and a subtle slouch is caught.
     t = np.arange(int(600 * FPS)) / FPS
     values = np.where(t >= 400.0, 1.5, -1.0) + np.random.default_rng(4).normal(0, 0.4, t.size)
     _, sev = run_given(values, np.full(t.size, 1.0))
