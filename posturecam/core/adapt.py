@@ -95,6 +95,13 @@ class BaselineTracker:
         self._drop = SustainedDrop()
         self.reset()
 
+    def accept_upright(self) -> bool:
+        """The person says they sit upright now (feedback): the sustained drop re-anchors."""
+        accepted = self._drop.accept()
+        if accepted:
+            self.drop = _NO_DROP
+        return accepted
+
     def reset(self) -> None:
         self._drop.reset()
         self.drop = _NO_DROP  # the sustained drop's severity and credit at the last frame

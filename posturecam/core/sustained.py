@@ -122,6 +122,31 @@ class SustainedDrop:
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
 
+    def accept(self) -> bool:
+        """The person says they sit upright now: the last window's level is the reference.
+
+        A drop held against a reference that no longer says where the person sits (they
+        settled, or came back sitting differently) would otherwise alert again and again.
+        Its seconds become the reference's (judged from here, not learnt again); False when
+        there is no window to take it from.
+        """
+        if not self._level:
+            return False
+        ref, given = self._ref, self._ref_given
+        ref.clear()
+        given.clear()
+        for second, value, _untaught, old_given in self._level:
+            ref.append((second, value, old_given))
+            insort(given, old_given)
+        self._ref_sorted = sorted(self._level_sorted)
+        self.reference = _median(self._ref_sorted)
+        self._usual, self._unlike_s = _median(given), 0
+        self._referenced_s = max(self._referenced_s, int(self.settings.arm_s))
+        self._level = deque((s, v, True, g) for s, v, _, g in self._level)  # taught already
+        self._severity, self._peak = 0.0, 0.0
+        self._out = (0.0, 0.0)
+        return True
+
     @property
     def armed(self) -> bool:
         return self._referenced_s >= self.settings.arm_s

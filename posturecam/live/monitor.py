@@ -24,6 +24,7 @@ from posturecam.errors import CalibrationError
 from posturecam.frames.capture import ENDED, OK, Health
 from posturecam.frames.engine import LandmarkLog
 from posturecam.frames.pacing import paced
+from posturecam.live import feedback as fb
 from posturecam.live import wiring
 from posturecam.live.cadence import Cadence
 from posturecam.live.calibration import calibrate, calibration_window
@@ -329,4 +330,7 @@ class Monitor:
     def apply_feedback(self, action: str) -> tuple[bool, str]:
         """Apply one feedback action; (ok, what changed). Never raises on a failed save."""
         assert self.profile is not None
-        return self.keeper.apply(action, self.recent, self.scorer.settings(self.profile))
+        ok, message = self.keeper.apply(action, self.recent, self.scorer.settings(self.profile))
+        if ok and action == fb.NOT_SLOUCHING and self.scorer.accept_upright():
+            message += "; small slouches are now judged against how you sit now"
+        return ok, message

@@ -118,6 +118,10 @@ class LiveScorer:
         """Slouched time in the current timeline."""
         return sum(self.timeline.time_in[s] for s in SLOUCHED)
 
+    def accept_upright(self) -> bool:
+        """ "Not slouching": the sustained drop takes the person's current level as upright."""
+        return self._tracker is not None and self._tracker.accept_upright()
+
     def restart(self) -> Counter[str]:
         """A fresh timeline and moving baseline (after a pause, a gap or recalibration);
         the time the old timeline counted in each state."""

@@ -236,3 +236,23 @@ def test_a_person_who_comes_back_sitting_further_away_is_still_judged():
     _, sev = run_given(values, np.full(t.size, 1.0))
     assert np.nanmax(sev[(t > 200.0) & (t < 400.0)]) < ACTIVE
     assert np.nanmax(sev[t > 400.0]) > 1.0
+
+
+def test_not_slouching_feedback_re_anchors_a_drop_that_no_longer_says_where_one_sits():
+    # The person came back sitting 1.5 lines lower and stays there: the drop holds
+    # (and would alert every 10 min). They say "not slouching": it is judged from their
+    # level now, and a real slouch from there is still caught.
+    t = np.arange(int(900 * FPS)) / FPS
+    values = np.where(t >= 300.0, 1.5, 0.0) + np.where(t >= 700.0, 1.5, 0.0)
+    values = values + np.random.default_rng(5).normal(0, 0.4, t.size)
+    drop = SustainedDrop()
+    assert not drop.accept()  # nothing seen yet: nothing to take
+    sev = []
+    for ti, v in zip(t, values, strict=True):
+        if ti == 500.0:
+            assert drop.accept()
+        sev.append(drop.update(float(ti), float(v))[0])
+    sev = np.array(sev)
+    assert np.nanmin(sev[(t > 360.0) & (t < 500.0)]) >= 1.0
+    assert np.nanmax(sev[(t >= 500.0) & (t < 700.0)]) < ACTIVE
+    assert np.nanmax(sev[t > 700.0 + SustainedSettings().window_s]) > 1.0

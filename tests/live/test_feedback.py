@@ -14,12 +14,14 @@ from test_monitor import EPOCH, FakeCapture, FakePose, frames, posture
 from posturecam import profiles
 from posturecam.core.judge import limits
 from posturecam.core.rules import MAX_EXAMPLES
+from posturecam.core.types import Frame
 from posturecam.frames.engine import run_pose
 from posturecam.live import feedback as fb
 from posturecam.live import wiring
 from posturecam.live.calibration import calibrate
 from posturecam.live.monitor import Monitor
 from posturecam.live.presenter import StatusLine
+from posturecam.live.scoring import LiveScorer
 
 
 @pytest.fixture
@@ -322,3 +324,31 @@ def test_cli_prints_the_monitors_answer(capsys, _isolated_home, monkeypatch):
     monkeypatch.setattr(fb, "wait_for_ack", answered)
     code, out, _ = run(capsys, "feedback", "not-slouching")
     assert code == 0 and out.strip() == "slouch threshold 0.120 -> 0.185 (moved by your feedback)"
+
+
+def test_not_slouching_re_anchors_the_sustained_drop():
+    """A small held drop (3% of head height, under the per-frame threshold in this jitter)
+    alerts; "not slouching" makes the scorer judge small slouches from the person's level
+    now, so the drop ends at once instead of alerting again every 10 minutes."""
+
+    def pose(i: int, sink: float):
+        rng = np.random.default_rng(i)
+        return front_pose(nose_height=0.75 * (1 - sink), jitter=2.0, rng=rng)
+
+    calib = run_pose(frames(("up", 8), rate=5), FakePose(lambda f: pose(f.index, 0.0)))
+    prof = calibrate(calib, "test", "fake", None, "full")
+    scorer = LiveScorer()
+    assert not scorer.accept_upright()  # nothing judged yet: nothing to take
+    image = np.zeros((480, 640, 3), np.uint8)
+    states = {}
+    for i in range(800):
+        t = i / 2
+        if t == 330.0:
+            assert scorer.accept_upright()
+        sink = 0.03 if t >= 150.0 else 0.0
+        verdict, step = scorer.score(Frame(image, t, i, "x"), pose(i + 1000, sink), False, prof)
+        states[t] = (step.state, verdict.worst)
+    assert all(s == "upright" for t, (s, _) in states.items() if t < 150.0)
+    assert any(s == "alert" for t, (s, _) in states.items() if 150.0 < t < 330.0)
+    assert all(w < 1.0 for t, (_, w) in states.items() if t >= 330.0)
+    assert all(s == "upright" for t, (s, _) in states.items() if t >= 340.0)  # after recovery
