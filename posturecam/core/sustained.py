@@ -6,6 +6,11 @@ happens in seconds and then holds, while settling takes many minutes. So the lev
 of the last ``window_s`` (the median of one-second means, in which glances and head
 turns are a minority) is compared with the level of the ``reference_s`` before it.
 
+A drop starts only as a step: at its change point the level must also stand 0.7 of a
+line (where a drop ends) over the 15 s just before it, not only over the reference of
+minutes before. A level that crept up over a couple of minutes was already most of the
+way there (held-out simulated people got most of their false alerts from such creeps).
+
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
 timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
 The median lags a person who sits up by up to half a window, so a clear drop (three
@@ -48,6 +53,9 @@ BACK_S = 5
 # that, it is how the person sits now.
 UNLIKE = 0.5
 NEW_SEAT_S = 600
+# A drop starts only as a step: the level must stand a line over the STEP_S seconds just
+# before its change point, not only over the reference of minutes before.
+STEP_S = 15
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,7 @@ class SustainedDrop:
         self._ref: deque[tuple[int, float, float]] = deque()
         self._level_sorted: list[float] = []
         self._ref_sorted: list[float] = []
+        self._before: deque[tuple[int, float]] = deque(maxlen=int(self.settings.window_s))
         self._second = 0
         self._end = -math.inf  # the current second's bucket ends here
         self._sum, self._count, self._given = 0.0, 0, 0.0
@@ -200,6 +209,7 @@ class SustainedDrop:
         while level[0][0] <= second - s.window_s:
             old, value, untaught, old_given = level.popleft()
             _drop(self._level_sorted, value)
+            self._before.append((old, value))
             if not (untaught or active) and abs(value - self.reference) < s.outlier:
                 ref.append((old, value, old_given))
                 insort(self._ref_sorted, value)
@@ -215,6 +225,7 @@ class SustainedDrop:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
         raw = _median(self._level_sorted) - self.reference
+        was_over = self._severity >= 1.0
         recent = self._recent() if self._peak >= CLEAR else math.nan
         if abs(recent) < LEAVE:
             # A clear drop, and the last seconds sit where the person sat: they sat up.
@@ -228,7 +239,23 @@ class SustainedDrop:
         elif severity >= 1.0:
             self._peak = max(self._peak, raw)
         credit = self._onset_credit(second + 1, raw) if severity >= 1.0 else 0.0
+        if severity >= 1.0 and not was_over:
+            step = self._step(second + 1 - credit, raw)
+            if step < LEAVE:  # a level that crept up, not a step: settling, not a slouch
+                severity, credit = step, 0.0
+                self._severity, self._peak = severity, 0.0
         self._out = (severity, credit)
+
+    def _step(self, onset: float, raw: float) -> float:
+        """How far the level stepped at its change point: over the seconds just before it.
+
+        A slouch happens in seconds, so the level before its onset is where the person sat;
+        a level that crept up over minutes was already most of the way there.
+        """
+        lo = onset - STEP_S
+        seconds = itertools.chain(self._before, self._level)
+        pre = sorted(entry[1] for entry in seconds if lo <= entry[0] < onset)
+        return raw if len(pre) < STEP_S / 2 else raw - (_median(pre) - self.reference)
 
     def _recent(self) -> float:
         """The median of the last ``BACK_S`` seconds, over the reference."""

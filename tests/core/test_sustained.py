@@ -122,6 +122,24 @@ def test_slow_settling_is_followed_not_flagged():
     assert np.nanmax(sev) < 0.8
 
 
+def creep(lines: float, over_s: float) -> np.ndarray:
+    """Upright for 5 minutes, then a rise of ``lines`` over ``over_s`` seconds, held."""
+    t = np.arange(int(900 * FPS)) / FPS
+    values = np.clip((t - 300.0) / over_s, 0.0, 1.0) * lines
+    return values + np.random.default_rng(2).normal(0, 0.4, t.size)
+
+
+def test_a_level_that_creeps_up_over_minutes_is_not_a_drop():
+    # Two lines over 2 minutes, then held: faster than the reference follows (without the
+    # step test its severity reached 1.8), but the seconds just before its change point
+    # were already most of the way there.
+    _, sev, _ = run(creep(2.0, 120.0))
+    assert np.nanmax(sev) < 1.0
+    # A slouch that forms within a minute is still a step.
+    _, sev, _ = run(creep(1.6, 60.0))
+    assert np.nanmax(sev) > 1.0
+
+
 def test_glances_and_turns_are_a_minority_of_the_window():
     # 8 s of a big drop (a long look down) every 45 s, and turns (negative) between.
     t = np.arange(int(1800 * FPS)) / FPS
