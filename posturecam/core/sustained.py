@@ -53,7 +53,7 @@ BACK_S = 5
 # that, it is how the person sits now.
 UNLIKE = 0.5
 NEW_SEAT_S = 600
-# A drop starts only as a step: the level must stand a line over the STEP_S seconds just
+# A drop starts only as a step: the level must stand LEAVE over the STEP_S seconds just
 # before its change point, not only over the reference of minutes before.
 STEP_S = 15
 
@@ -147,7 +147,7 @@ class SustainedDrop:
         for second, value, _untaught, old_given in self._level:
             ref.append((second, value, old_given))
             insort(given, old_given)
-        self._ref_sorted = sorted(self._level_sorted)
+        self._ref_sorted = list(self._level_sorted)  # already sorted
         self.reference = _median(self._ref_sorted)
         self._usual, self._unlike_s = _median(given), 0
         self._referenced_s = max(self._referenced_s, int(self.settings.arm_s))
