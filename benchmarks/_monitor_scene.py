@@ -1,6 +1,6 @@
 """Child process of benchmarks/monitor_cpu.py: the real monitor watching a stand-in camera.
 
-    python benchmarks/_monitor_scene.py SCENE --shoulder-y Y [--calibrate] [--b-seconds S]
+    python benchmarks/_monitor_scene.py SCENE --shoulder-y Y --ear-y Y [--calibrate] [--b-seconds S]
 
 Runs ``posturecam.live.launch.run_monitor`` exactly as ``posturecam monitor`` does
 (settings from $POSTURECAM_HOME, the real MediaPipe model from
@@ -30,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scene")
     ap.add_argument("--shoulder-y", type=float, required=True)
+    ap.add_argument("--ear-y", type=float, required=True)
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--b-seconds", type=float, default=600.0)
     args = ap.parse_args()
@@ -38,7 +39,7 @@ def main() -> None:
         first = scene.parts[0]
         scene = Scene(scene.name, "calibration", (Part(12.0, first.frames, moving=first.moving),))
     model = os.environ["POSTURECAM_MODEL"]
-    camera = SceneCamera(scene, encoded_clip(), args.shoulder_y)
+    camera = SceneCamera(scene, encoded_clip(), args.shoulder_y, args.ear_y)
     capture = LiveCapture(lambda: camera, "stand-in camera", max_side=640)
     cfg = Settings(monitor=MonitorSettings(profile="bench", notify=False))
     live.run_monitor(

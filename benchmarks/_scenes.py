@@ -29,7 +29,14 @@ SIZE = (640, 480)
 SAMPLE_FPS = 2.0  # the sample clip's rate: each of its frames holds for 0.5 s
 UPRIGHT = list(range(0, 20)) + list(range(212, 240))  # t 0-10 s and 106-120 s of the clip
 SLUMPED = list(range(40, 200))  # t 20-100 s
-SUBTLE_DROP = 0.05  # the subtle slouch: the head sinks 5% of its height above the shoulders
+# The subtle slouch: the head drops by this share of the ear-shoulder distance (a rigid
+# shift; the neck shortens under it). The model sees less than the pixels move: 0.10
+# measures as head_height about -5% (the judgement issue's subtle slouch) with scene c's
+# sway, in VIDEO mode; monitor_cpu.py measures and prints it in every run.
+SUBTLE_DROP = 0.10
+# The sustained drop judges small slouches once it has learnt where the person sits
+# (SustainedSettings.learn_s, 120 s): scene c's subtle slouch comes after that.
+LEARN_S = 150.0
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class Part:
     frames: tuple[int, ...]
     slouch: str = ""  # "", "subtle" or "strong": what the benchmark expects to be alerted
     moving: bool = False  # sways and gestures (scene c)
-    sink: float = 0.0  # extra head drop towards the shoulders (the subtle slouch)
+    sink: float = 0.0  # the head drops this share of its height over the shoulders (subtle)
     # Sitting still: each clip frame is held for a while (5-40 s) before a small
     # movement to the next, instead of the clip's own 2 frames/s animation.
     still: bool = False
@@ -93,7 +100,7 @@ def scenes(b_seconds: float = 600.0) -> dict[str, Scene]:
             "c",
             "a person who moves a lot: a subtle slouch, then a strong one",
             (
-                Part(20.0, up, moving=True),
+                Part(LEARN_S, up, moving=True),
                 Part(80.0, up, "subtle", moving=True, sink=SUBTLE_DROP),
                 Part(40.0, up, moving=True),
                 Part(80.0, tuple(SLUMPED), "strong", moving=True),
@@ -137,12 +144,20 @@ def encoded_clip() -> list[bytes]:
     return out
 
 
-def sink_maps(shoulder_y: float, drop: float) -> tuple[np.ndarray, np.ndarray]:
-    """A remap that lowers everything above the shoulders towards them by ``drop``."""
+def head_drop_maps(shoulder_y: float, ear_y: float, drop: float) -> tuple[np.ndarray, np.ndarray]:
+    """A remap that moves the head down by ``drop`` of the ear-shoulder distance.
+
+    The head keeps its shape (a slouch lowers it, it does not squash the face); the
+    neck between the chin and the shoulders shortens to make room, and the shoulders
+    and everything under them stay.
+    """
     w, h = SIZE
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    src_y = np.where(ys < shoulder_y, shoulder_y - (shoulder_y - ys) / (1.0 - drop), ys)
-    return xs, src_y.astype(np.float32)
+    delta = drop * (shoulder_y - ear_y)
+    chin = ear_y + 0.45 * (shoulder_y - ear_y)
+    neck = chin + (ys - chin - delta) * (shoulder_y - chin) / (shoulder_y - chin - delta)
+    src_y = np.where(ys < chin + delta, ys - delta, np.where(ys < shoulder_y, neck, ys))
+    return xs, np.clip(src_y, 0, h - 1).astype(np.float32)
 
 
 class SceneCamera:
@@ -153,6 +168,7 @@ class SceneCamera:
         scene: Scene,
         clip: list[bytes],
         shoulder_y: float,
+        ear_y: float,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -172,7 +188,8 @@ class SceneCamera:
         self.noise = [rng.normal(0, 2.5, (*SIZE[::-1], 3)).astype(np.int16) for _ in range(3)]
         self._rng, self._field = rng, 0
         self.sway = rng.uniform(0, 2 * math.pi, 4)
-        self.maps = sink_maps(shoulder_y, SUBTLE_DROP)
+        self._heads = (shoulder_y, ear_y)
+        self._maps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
     def isOpened(self) -> bool:  # OpenCV's spelling
         return True
@@ -204,7 +221,9 @@ class SceneCamera:
 
     def _effects(self, image: np.ndarray, part: Part, t: float) -> np.ndarray:
         if part.sink:
-            image = cv2.remap(image, *self.maps, cv2.INTER_LINEAR)
+            if part.sink not in self._maps:
+                self._maps[part.sink] = head_drop_maps(*self._heads, part.sink)
+            image = cv2.remap(image, *self._maps[part.sink], cv2.INTER_LINEAR)
         if part.moving:
             # Talking and gesturing: the upper body sways and turns a little, all the time.
             p = self.sway

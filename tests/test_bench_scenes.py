@@ -15,7 +15,7 @@ def test_a_still_scene_never_repeats_a_frame_bit_for_bit_at_one_frame_a_second()
     # A real sensor's noise differs in every frame; a picture identical for 10 s is
     # what the monitor calls a frozen camera, so the stand-in must never show one.
     scene = scenes(60.0)["b"]
-    cam = SceneCamera(scene, encoded_clip(), shoulder_y=300.0, clock=lambda: 0.0)
+    cam = SceneCamera(scene, encoded_clip(), shoulder_y=300.0, ear_y=150.0, clock=lambda: 0.0)
     last = None
     for second in range(12):
         cam.k = int(second * FPS)  # what a monitor reading once a second retrieves
