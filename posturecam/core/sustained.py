@@ -19,7 +19,8 @@ subtle one keeps the lag, because its noisy seconds fall back there now and then
 (ending it on them, or judging each frame by its own drop, made subtle alerts late).
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
-carried over without the model. It starts over after an absence or a gap, and judges
+carried over without the model. It starts over after an absence or a gap, or when all
+its seconds aged out while no drop was going on (a long lean back or turn), and judges
 nothing until it has held a reference for ``arm_s`` (the calibration's own centre is
 less certain than minutes of sitting: judged against it, 8 s calibrations of simulated
 people raised false alerts).
@@ -198,6 +199,13 @@ class SustainedDrop:
         s = self.settings
         active = self._severity > ACTIVE
         level, ref = self._level, self._ref
+        if (
+            self.armed
+            and not active
+            and not (ref and ref[-1][0] > second - s.window_s - s.reference_s)
+        ):
+            self._start_over()
+            level, ref = self._level, self._ref
         if len(ref) >= s.reference_min_s:
             self._usual = _median(self._ref_given)
         unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
@@ -245,6 +253,18 @@ class SustainedDrop:
                 severity, credit = step, 0.0
                 self._severity, self._peak = severity, 0.0
         self._out = (severity, credit)
+
+    def _start_over(self) -> None:
+        """Every second of the reference aged out and none took its place, with no drop going
+        on: the person leaned back, turned away or moved for minutes. Where they sat before
+        says little about where they sit after (held-out simulated people came back a line
+        off it and were alerted against it for an hour). So small drops are learnt again,
+        as after an absence, but the usual give-back is kept: seconds still leaning back
+        do not teach the new reference, and a new seat is accepted on the same clock.
+        """
+        usual, unlike_s = self._usual, self._unlike_s
+        self.reset()
+        self._usual, self._unlike_s = usual, unlike_s
 
     def _step(self, onset: float, raw: float) -> float:
         """How far the level stepped at its change point: over the seconds just before it.

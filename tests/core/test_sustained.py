@@ -274,3 +274,25 @@ def test_not_slouching_feedback_re_anchors_a_drop_that_no_longer_says_where_one_
     assert np.nanmin(sev[(t > 360.0) & (t < 500.0)]) >= 1.0
     assert np.nanmax(sev[(t >= 500.0) & (t < 700.0)]) < ACTIVE
     assert np.nanmax(sev[t > 700.0 + SustainedSettings().window_s]) > 1.0
+
+
+def test_after_a_long_lean_back_the_reference_is_learnt_again():
+    # Three minutes leaning back (given back 1.5 lines, so nothing of it teaches the
+    # reference, which ages out), then the person sits a line off where they sat before.
+    # Judged against the reference from before, that was a drop held for an hour.
+    t = np.arange(int(1500 * FPS)) / FPS
+    lean = (t >= 400.0) & (t < 580.0)
+    values = np.where(lean, -0.2, np.where(t >= 580.0, 1.0, 0.0))
+    values = values + np.where(t >= 1100.0, 1.5, 0.0)  # then a subtle slouch from there
+    values = values + np.random.default_rng(6).normal(0, 0.4, t.size)
+    _, sev = run_given(values, np.where(lean, 1.5, 0.0))
+    after = (t > 580.0) & (t < 1100.0)
+    assert np.nanmax(sev[after]) < ACTIVE
+    assert np.isnan(sev[(t > 600.0) & (t < 640.0)]).all()  # learning again, as after an absence
+    assert np.nanmax(sev[t > 1100.0]) > 1.0
+
+
+def test_a_drop_held_longer_than_its_reference_is_not_forgotten():
+    # The reference's seconds age out during a long slouch too; it must not start over.
+    t, sev, _ = run(upright_then(1.5, 300.0, 900.0))
+    assert np.nanmin(sev[t > 330.0]) >= 1.0
