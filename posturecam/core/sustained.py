@@ -10,6 +10,9 @@ A drop starts only as a step: at its change point the level must also stand 0.7 
 line (where a drop ends) over the 15 s just before it, not only over the reference of
 minutes before. A level that crept up over a couple of minutes was already most of the
 way there (held-out simulated people got most of their false alerts from such creeps).
+A crossing judged settling is then counted from where the level had crept to, until the
+level is back under 0.7 of the line: tested again on every wobble, a creep was sooner or
+later taken for a step by its noise alone.
 
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
 timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
@@ -130,6 +133,8 @@ class SustainedDrop:
         self._referenced_s = 0  # seconds for which a reference was held
         self._severity = math.nan
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
+        self._creep = 0.0  # how far the level had crept when its crossing was judged settling
+        self._dropped_at = -math.inf  # the last second a drop went on, sitting as usual
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
 
     def accept(self) -> bool:
@@ -199,19 +204,23 @@ class SustainedDrop:
         s = self.settings
         active = self._severity > ACTIVE
         level, ref = self._level, self._ref
-        if (
-            self.armed
-            and not active
-            and not (ref and ref[-1][0] > second - s.window_s - s.reference_s)
-        ):
-            self._start_over()
-            level, ref = self._level, self._ref
         if len(ref) >= s.reference_min_s:
             self._usual = _median(self._ref_given)
         unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
         self._unlike_s = self._unlike_s + 1 if unlike else 0
         if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
             self._usual, unlike = given, False
+        if active and not unlike:
+            self._dropped_at = second
+        span = s.window_s + s.reference_s
+        if (
+            self.armed
+            and second - self._dropped_at > span  # not a long slouch that outlived its reference
+            and not (ref and ref[-1][0] > second - span)
+        ):
+            self._start_over()
+            level, ref = self._level, self._ref
+            unlike = abs(given - self._usual) >= UNLIKE if self._usual is not None else False
         level.append((second, mean, active or unlike, given))
         insort(self._level_sorted, mean)
         while level[0][0] <= second - s.window_s:
@@ -234,14 +243,19 @@ class SustainedDrop:
             return
         raw = _median(self._level_sorted) - self.reference
         was_over = self._severity >= 1.0
+        if raw < LEAVE:
+            self._creep = 0.0  # the level is back: a creep judged settling is over
         recent = self._recent() if self._peak >= CLEAR else math.nan
         if abs(recent) < LEAVE:
             # A clear drop, and the last seconds sit where the person sat: they sat up.
             severity = min(raw, recent)
         else:
-            held = self._severity >= 1.0 and raw > LEAVE  # hysteresis: a turn is not sitting up
+            held = was_over and raw > LEAVE  # hysteresis: a turn is not sitting up
             severity = max(raw, 1.0) if held else raw
-        self._severity = severity
+        if self._creep and not was_over:
+            # Judged settling: counted from where the level had crept to, so each wobble
+            # of a creep is not tested again as a step of its own.
+            severity = raw - self._creep
         if raw < ACTIVE:  # the window itself is back: no drop going on
             self._peak = 0.0
         elif severity >= 1.0:
@@ -250,8 +264,9 @@ class SustainedDrop:
         if severity >= 1.0 and not was_over:
             step = self._step(second + 1 - credit, raw)
             if step < LEAVE:  # a level that crept up, not a step: settling, not a slouch
-                severity, credit = step, 0.0
-                self._severity, self._peak = severity, 0.0
+                self._creep = raw - step
+                severity, credit, self._peak = step, 0.0, 0.0
+        self._severity = severity
         self._out = (severity, credit)
 
     def _start_over(self) -> None:
