@@ -171,6 +171,22 @@ class Subject:
         out["photos"] = int(idx.size)
         return out
 
+    def ceiling(self, settings: JudgeSettings) -> tuple[float, float]:
+        """The best balanced accuracy any one fixed threshold on the evidence reaches here.
+
+        Chosen on this subject's own test photos (an oracle, never a figure to claim): how
+        much placing the threshold better could still buy, and so whether a subject's gap
+        is in where the line is drawn or in the evidence itself.
+        """
+        v = judge(subset(self.metrics, self.test), self.baseline, self.baseline.view, settings)
+        truth = self.bad[self.test]
+        best = (-1.0, float("nan"))
+        values = np.unique(v.evidence[np.isfinite(v.evidence)])
+        for thr in (values[:-1] + values[1:]) / 2:  # every distinct cut
+            verdict = np.where(np.isnan(v.evidence), np.nan, (v.evidence > thr).astype(float))
+            best = max(best, (rates(truth, verdict)["balanced_accuracy"], float(thr)))
+        return best
+
     def metric_auc(self, metric: str) -> float:
         v = self.metrics[metric][self.test]
         return roc_auc(self.bad[self.test], -v if metric in WORSE_WHEN_LOWER else v)
@@ -367,6 +383,11 @@ def main() -> None:
     print()
     for line in table_lines("two-point calibration (10 upright + 10 slouched photos):", two_point):
         print(line)
+    ceiling = {n: s.ceiling(defaults) for n, s in subjects.items()}
+    print("\nbest one fixed threshold on the shipped evidence, chosen on the subject itself")
+    print("(an oracle: what threshold placement alone could still buy):")
+    for name, (ba, thr) in ceiling.items():
+        print(f"  {name}: balanced accuracy {ba:.3f} at {thr:.2f}")
     print(
         f"\nside view: every hunchback slouched: {side['hunchback_all_slouched']}, "
         f"no straight slouched: {side['straight_none_slouched']}"
@@ -379,6 +400,10 @@ def main() -> None:
     summary["two_point"] = rounded(two_point)
     summary["side"] = {k: side[k] for k in ("hunchback_all_slouched", "straight_none_slouched")}
     summary["noise_floor"] = round(3 * noise, 4)
+    summary["threshold_ceiling"] = {
+        n: {"balanced_accuracy": round(ba, 4), "threshold": round(thr, 2)}
+        for n, (ba, thr) in ceiling.items()
+    }
     if lite is not None:
         summary["lite"] = compare_lite(lite, defaults, summary["loso"])
     print(json.dumps(summary))

@@ -18,9 +18,12 @@ default judgement and timeline:
   ordinary movements between them.
 
 The same two runs are repeated for other simulated people (``--other-seeds``, default
-2-12: people 2-4 were looked at while the sustained drop was designed, 5-12 only after it,
-so they are the held-out ones) and reported beside, under ``other_seeds`` in the JSON
-line. Prints tables and, as its last line, one JSON object.
+2-12) and reported beside, under ``other_seeds`` in the JSON line. People 1-24 have all
+been looked at while the sustained drop was designed (2-4 first, 5-12 and 13-24 in later
+sessions, each first as a held-out set), so their figures are no longer independent;
+people 25-36 (``--seed 25 --other-seeds 26,...,36``) were first run once, on the code of
+2026-12-02, and are the held-out set until the next change. Prints tables and, as its
+last line, one JSON object.
 
     python benchmarks/false_alarms.py [--seed 1] [--model PATH] [--jitter-source video_2fps]
 """
