@@ -203,24 +203,8 @@ class SustainedDrop:
         """One second is complete: move the windows on, then level and reference."""
         s = self.settings
         active = self._severity > ACTIVE
-        level, ref = self._level, self._ref
-        if len(ref) >= s.reference_min_s:
-            self._usual = _median(self._ref_given)
-        unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
-        self._unlike_s = self._unlike_s + 1 if unlike else 0
-        if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
-            self._usual, unlike = given, False
-        if active and not unlike:
-            self._dropped_at = second
-        span = s.window_s + s.reference_s
-        if (
-            self.armed
-            and second - self._dropped_at > span  # not a long slouch that outlived its reference
-            and not (ref and ref[-1][0] > second - span)
-        ):
-            self._start_over()
-            level, ref = self._level, self._ref
-            unlike = abs(given - self._usual) >= UNLIKE if self._usual is not None else False
+        unlike = self._unlike(second, given, active)
+        level, ref = self._level, self._ref  # after _unlike: it may have started over
         level.append((second, mean, active or unlike, given))
         insort(self._level_sorted, mean)
         while level[0][0] <= second - s.window_s:
@@ -241,7 +225,33 @@ class SustainedDrop:
         if not self.armed or len(level) < s.window_s / 2:
             self._severity, self._out = math.nan, (math.nan, 0.0)
             return
-        raw = _median(self._level_sorted) - self.reference
+        self._out = self._judge(second, _median(self._level_sorted) - self.reference)
+
+    def _unlike(self, second: int, given: float, active: bool) -> bool:
+        """Whether this second is given back unlike the reference's seconds (it does not
+        teach then); starts over when the reference aged out with no drop going on."""
+        s = self.settings
+        if len(self._ref) >= s.reference_min_s:
+            self._usual = _median(self._ref_given)
+        unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
+        self._unlike_s = self._unlike_s + 1 if unlike else 0
+        if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
+            self._usual, unlike = given, False
+        if active and not unlike:
+            self._dropped_at = second
+        span = s.window_s + s.reference_s
+        ref = self._ref
+        if (
+            self.armed
+            and second - self._dropped_at > span  # not a long slouch that outlived its reference
+            and not (ref and ref[-1][0] > second - span)
+        ):
+            self._start_over()
+            unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
+        return unlike
+
+    def _judge(self, second: int, raw: float) -> tuple[float, float]:
+        """Severity and credit from the level over the reference (``raw``, in lines)."""
         was_over = self._severity >= 1.0
         if raw < LEAVE:
             self._creep = 0.0  # the level is back: a creep judged settling is over
@@ -267,7 +277,7 @@ class SustainedDrop:
                 self._creep = raw - step
                 severity, credit, self._peak = step, 0.0, 0.0
         self._severity = severity
-        self._out = (severity, credit)
+        return severity, credit
 
     def _start_over(self) -> None:
         """Every second of the reference aged out and none took its place, with no drop going
