@@ -246,7 +246,7 @@ class SustainedDrop:
             and second - self._dropped_at > span  # not a long slouch that outlived its reference
             and not (ref and ref[-1][0] > second - span)
         ):
-            self._start_over()
+            self._start_over(given)
             unlike = self._usual is not None and abs(given - self._usual) >= UNLIKE
         return unlike
 
@@ -279,17 +279,22 @@ class SustainedDrop:
         self._severity = severity
         return severity, credit
 
-    def _start_over(self) -> None:
+    def _start_over(self, given: float) -> None:
         """Every second of the reference aged out and none took its place, with no drop going
         on: the person leaned back, turned away or moved for minutes. Where they sat before
         says little about where they sit after (held-out simulated people came back a line
         off it and were alerted against it for an hour). So small drops are learnt again,
         as after an absence, but the usual give-back is kept: seconds still leaning back
         do not teach the new reference, and a new seat is accepted on the same clock.
+        Unless the person has sat nearer than it for a while already: that is no lean
+        back, and the usual give-back (half learnt from a mild lean back, for one
+        simulated person) would keep them unjudged for 10 minutes.
         """
         usual, unlike_s = self._usual, self._unlike_s
         self.reset()
-        self._usual, self._unlike_s = usual, unlike_s
+        nearer = usual is not None and given <= usual - UNLIKE
+        if not (nearer and unlike_s >= self.settings.reference_min_s):
+            self._usual, self._unlike_s = usual, unlike_s
 
     def _step(self, onset: float, raw: float) -> float:
         """How far the level stepped at its change point: over the seconds just before it.

@@ -315,3 +315,15 @@ def test_a_drop_held_longer_than_its_reference_is_not_forgotten():
     # The reference's seconds age out during a long slouch too; it must not start over.
     t, sev, _ = run(upright_then(1.5, 300.0, 900.0))
     assert np.nanmin(sev[t > 330.0]) >= 1.0
+
+
+def test_a_person_who_comes_nearer_for_good_is_judged_again_soon():
+    # Sitting back (given back half a line) for 5 minutes, then nearer for good (none
+    # given back): unlike the reference, those seconds teach nothing and it ages out.
+    # Nearer is not a lean back, so the drop learns again from them (it used to wait
+    # 10 minutes for a new seat) and a subtle slouch 6 minutes later is caught.
+    t = np.arange(int(1300 * FPS)) / FPS
+    values = np.where(t >= 660.0, 1.5, 0.0) + np.random.default_rng(7).normal(0, 0.4, t.size)
+    _, sev = run_given(values, np.where(t < 300.0, 0.5, 0.0))
+    assert np.nanmax(sev[(t > 300.0) & (t < 660.0)]) < ACTIVE
+    assert np.nanmax(sev[(t > 660.0) & (t < 760.0)]) > 1.0
