@@ -47,7 +47,7 @@ class Part:
     frames: tuple[int, ...]
     slouch: str = ""  # "", "subtle" or "strong": what the benchmark expects to be alerted
     moving: bool = False  # sways and gestures (scene c)
-    sink: float = 0.0  # the head drops this share of its height over the shoulders (subtle)
+    sink: float = 0.0  # the head drops this share of the ear-shoulder distance (subtle)
     # Sitting still: each clip frame is held for a while (5-40 s) before a small
     # movement to the next, instead of the clip's own 2 frames/s animation.
     still: bool = False

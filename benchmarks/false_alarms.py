@@ -18,7 +18,7 @@ default judgement and timeline:
   ordinary movements between them.
 
 The same two runs are repeated for other simulated people (``--other-seeds``, default
-2-12) and reported beside, under ``other_seeds`` in the JSON line. People 1-24 have all
+2-12) and reported beside, under ``other_seeds`` in the JSON line. People 1-36 have all
 been looked at while the sustained drop was designed (2-4 first, then 5-12, 13-24 and
 25-36, each first as a held-out set), so their figures are no longer independent; people
 37-48 (``--seed 37 --other-seeds 38,...,48``) were first run once, on the code of

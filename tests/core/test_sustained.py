@@ -327,3 +327,13 @@ def test_a_person_who_comes_nearer_for_good_is_judged_again_soon():
     _, sev = run_given(values, np.where(t < 300.0, 0.5, 0.0))
     assert np.nanmax(sev[(t > 300.0) & (t < 660.0)]) < ACTIVE
     assert np.nanmax(sev[(t > 660.0) & (t < 760.0)]) > 1.0
+
+
+def test_sitting_up_after_a_slouch_that_outlived_its_reference_keeps_judging():
+    # The reference ages out during a long slouch too; once the person sits up it is
+    # still the best word on where they sit, so the drop must not start learning again.
+    t = np.arange(int(900 * FPS)) / FPS
+    values = np.where((t >= 300.0) & (t < 650.0), 4.0, 0.0)
+    _, sev, _ = run(values + np.random.default_rng(8).normal(0, 0.4, t.size))
+    after = (t > 670.0) & (t < 800.0)
+    assert np.isfinite(sev[after]).all() and np.nanmax(sev[after]) < ACTIVE
