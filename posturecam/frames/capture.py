@@ -56,7 +56,11 @@ STATUSES = (STARTING, OK, BUSY, LOST, BLACK, FROZEN, ENDED, RELEASED)
 _LOST_AFTER_FAILS = 10  # consecutive failed grabs ...
 _LOST_AFTER_S = 2.0  # ... or failing for this long means the device is gone
 _FAIL_PAUSE_S = 0.02  # between failed grabs, so a dead device does not spin a core
-_IDLE_PAUSE_S = 0.005  # between grabs nobody waits for, for devices whose grab() never blocks
+# Between grabs nobody waits for, after a grab that did not wait for its frame: a device
+# whose grab() never blocks must not spin a core. A camera's grab() waits for the next
+# frame by itself, and a second wake-up per frame would double the idle cost.
+_IDLE_PAUSE_S = 0.005
+_BLOCKED_S = 0.002  # a grab that took this long waited for its frame
 _BACKOFF_RESET_S = 10.0  # healthy delivery this long forgives earlier failures
 _JOIN_TIMEOUT_S = 5.0  # a driver stuck in grab() must not hang pause/quit
 
@@ -316,10 +320,12 @@ class LiveCapture:
         """One grab, plus a decode if ``latest()`` is waiting; says whether to keep the device."""
         with self._cond:
             want = self._waiting_req  # read before grabbing: the frame is newer than the request
+        began = time.monotonic()
         try:
             grabbed = bool(device.grab())
         except Exception:
             grabbed = False
+        waited = time.monotonic() - began >= _BLOCKED_S
         now = self._clock()
         if not grabbed:
             return self._failed(device, now, stop)
@@ -333,6 +339,8 @@ class LiveCapture:
         t = self._frame_time(device, now)
 
         if want is None:
+            if waited:
+                return _KEEP
             with self._cond:
                 if self._waiting_req is None:
                     self._cond.wait(_IDLE_PAUSE_S)

@@ -16,7 +16,9 @@ from posturecam.frames.imaging import fit
 
 BLACK_REASON = "camera image is black (privacy shutter or lens covered?)"
 
-_PROBE_SIDE = 96  # black/frozen checks on a small copy: cheap, and averages out sensor noise
+# Black/frozen checks on a small copy: cheap, and averages out sensor noise. 80 divides the
+# common camera widths (640, 1280, 1920), where area resizing is three times faster.
+_PROBE_SIDE = 80
 _FROZEN_MAX_DIFF = 1  # pixel levels; real sensors differ by more between frames
 
 # What ``ImageChecks.check`` found.

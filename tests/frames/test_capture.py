@@ -197,6 +197,34 @@ def test_latest_returns_frames_grabbed_after_the_call_never_twice(scene, clock, 
     assert opener.devices[0].grab_threads == {"posturecam-capture cam"}
 
 
+class WaitingCamera(FakeCamera):
+    """A camera whose grab() waits for its next frame, as a driver's does."""
+
+    def grab(self) -> bool:
+        time.sleep(0.01)
+        return super().grab()
+
+
+@pytest.mark.parametrize("waits", [False, True])
+def test_idle_grabs_pause_only_when_the_device_did_not_wait(
+    scene, make_capture, monkeypatch, waits
+):
+    # A grab that waited for its frame is followed at once by the next (one wake-up per
+    # frame, the idle cost of a camera); one that did not wait pauses, so no core spins.
+    monkeypatch.setattr("posturecam.frames.capture._IDLE_PAUSE_S", 0.2)
+
+    class Open(Opener):
+        def __call__(self) -> FakeCamera:
+            return WaitingCamera(self.scene) if waits else FakeCamera(self.scene)
+
+    cap = make_capture(Open(scene))
+    cap.start()
+    time.sleep(0.5)
+    grabs = scene.grabs
+    cap.release()
+    assert grabs >= 10 if waits else grabs <= 5, grabs
+
+
 def test_t_s_is_strictly_increasing_even_when_the_clock_stands_still(make_capture):
     cap = make_capture()
     cap.start()
