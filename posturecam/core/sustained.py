@@ -23,10 +23,11 @@ subtle one keeps the lag, because its noisy seconds fall back there now and then
 The reference learns only from calm seconds: not while the drop is over the line, not
 from seconds far from it (a turned head, a stretch), never from frames the monitor
 carried over without the model. It starts over after an absence or a gap, or when all
-its seconds aged out while no drop was going on (a long lean back or turn), and judges
-nothing until it has held a reference for ``arm_s`` (the calibration's own centre is
-less certain than minutes of sitting: judged against it, 8 s calibrations of simulated
-people raised false alerts).
+its seconds aged out while no drop from where the person sat was going on (a long lean
+back or turn, and a drop that went on only once the reference had stopped learning), and
+judges nothing until it has held a reference for ``arm_s`` (the calibration's own centre
+is less certain than minutes of sitting: judged against it, 8 s calibrations of
+simulated people raised false alerts).
 
 Pure and sequential, with time from frame timestamps only, so replay, rescore and
 the live monitor agree. Values are in units of the line (``JudgeSettings.sustained``).
@@ -237,10 +238,20 @@ class SustainedDrop:
         self._unlike_s = self._unlike_s + 1 if unlike else 0
         if self._unlike_s > NEW_SEAT_S:  # not a lean back: the person sits like this now
             self._usual, unlike = given, False
-        if active and not unlike:
+        ref = self._ref
+        if (
+            active
+            and not unlike
+            and (
+                second - self._dropped_at <= s.window_s  # the same drop, after a dip
+                or (ref and ref[-1][0] >= second - s.window_s - s.reference_min_s)
+            )
+        ):
+            # A drop from where the person sat keeps its reference. One that went on
+            # when the reference had not learnt for a minute (back from two minutes
+            # turned away) is judged against a seat they may have left: it ages out.
             self._dropped_at = second
         span = s.window_s + s.reference_s
-        ref = self._ref
         if (
             self.armed
             and second - self._dropped_at > span  # not a long slouch that outlived its reference

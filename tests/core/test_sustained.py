@@ -337,3 +337,18 @@ def test_sitting_up_after_a_slouch_that_outlived_its_reference_keeps_judging():
     _, sev, _ = run(values + np.random.default_rng(8).normal(0, 0.4, t.size))
     after = (t > 670.0) & (t < 800.0)
     assert np.isfinite(sev[after]).all() and np.nanmax(sev[after]) < ACTIVE
+
+
+def test_back_from_two_minutes_turned_away_a_new_seat_is_learnt_again():
+    # Talking to someone, turned away for 110 s: those seconds are far off the reference
+    # and teach it nothing, so it ages out just after the person is back, sitting 1.2
+    # lines off where they sat. That went on as a drop before the reference aged out,
+    # and held it for good: a simulated person got three alerts in a quarter of an hour.
+    t = np.arange(int(1500 * FPS)) / FPS
+    away = (t >= 400.0) & (t < 510.0)
+    values = np.where(away, -15.0, np.where(t >= 510.0, 1.2, 0.0))
+    values = values + np.where(t >= 1150.0, 1.5, 0.0)  # then a subtle slouch from there
+    _, sev, _ = run(values + np.random.default_rng(9).normal(0, 0.4, t.size))
+    settled = (t > 700.0) & (t < 1150.0)
+    assert np.nanmax(sev[settled]) < ACTIVE
+    assert np.nanmax(sev[t > 1150.0]) > 1.0
