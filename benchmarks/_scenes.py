@@ -5,11 +5,11 @@ run time from ``sample_frames/hopper`` (no video is written anywhere): the
 sample clip's frames as the person's posture, plus what a real webcam adds,
 per-pixel sensor noise and slow auto-exposure drift, and in scene (c) the
 sway and gestures of a person who moves a lot. ``SceneCamera`` serves it the
-way a camera driver does: ``grab()`` waits for the next frame time and costs
-nothing, ``retrieve()`` decodes a JPEG (what OpenCV does with a camera's MJPG
-frame, charged to the monitor like a real camera) and then applies the
-scene's effects, whose CPU time (the stand-in's own cost, not the monitor's)
-it adds up in ``own_cpu_s``.
+way a camera driver does: ``grab()`` returns a frame the driver queued or waits
+for the next frame time, and costs nothing; ``retrieve()`` decodes a JPEG (what
+OpenCV does with a camera's MJPG frame, charged to the monitor like a real
+camera) and then applies the scene's effects, whose CPU time (the stand-in's own
+cost, not the monitor's) it adds up in ``own_cpu_s``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from _common import iter_sample_images, letterbox
 
 FPS = 15.0
 SIZE = (640, 480)
+# Buffers a driver fills while nobody grabs (V4L2's default count, in case a camera does
+# not honour the monitor's request for one).
+DRIVER_QUEUE = 4
 SAMPLE_FPS = 2.0  # the sample clip's rate: each of its frames holds for 0.5 s
 UPRIGHT = list(range(0, 20)) + list(range(212, 240))  # t 0-10 s and 106-120 s of the clip
 SLUMPED = list(range(40, 200))  # t 20-100 s
@@ -176,7 +179,9 @@ class SceneCamera:
         self.clip = clip
         self.clock = clock
         self.t0 = clock()
-        self.k = -1
+        self.k = -1  # the frame last grabbed
+        self._next = 0  # the next frame the camera takes
+        self._queued: list[int] = []  # frames taken while nobody grabbed, oldest first
         self.ended = False
         self.own_cpu_s = 0.0
         rng = np.random.default_rng(seed)
@@ -195,14 +200,27 @@ class SceneCamera:
         return True
 
     def grab(self) -> bool:
-        """Wait for the next frame time, like a driver; nothing is decoded here."""
-        nxt = self.k + 1
+        """The oldest frame the driver queued, else wait for the next; nothing is decoded.
+
+        Like a driver, frames that come while nobody grabs fill a few buffers
+        (``DRIVER_QUEUE``) and the rest are dropped, so a grab after a pause
+        returns old frames at once before it waits for a new one.
+        """
+        arrived = math.floor((self.clock() - self.t0) * FPS)  # the newest frame taken so far
+        if arrived >= self._next:
+            room = DRIVER_QUEUE - len(self._queued)
+            self._queued.extend(range(self._next, min(arrived + 1, self._next + room)))
+            self._next = arrived + 1
+        if self._queued:
+            nxt = self._queued.pop(0)
+        else:
+            nxt, self._next = self._next, self._next + 1
+            delay = self.t0 + nxt / FPS - self.clock()
+            if delay > 0:
+                time.sleep(delay)
         if nxt / FPS >= self.scene.seconds:
             self.ended = True
             return False
-        delay = self.t0 + nxt / FPS - self.clock()
-        if delay > 0:
-            time.sleep(delay)
         self.k = nxt
         return True
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from _scenes import FPS, SceneCamera, encoded_clip, scenes
+from _scenes import DRIVER_QUEUE, FPS, SceneCamera, encoded_clip, scenes
 
 
 def test_a_still_scene_never_repeats_a_frame_bit_for_bit_at_one_frame_a_second():
@@ -24,3 +24,16 @@ def test_a_still_scene_never_repeats_a_frame_bit_for_bit_at_one_frame_a_second()
         if last is not None:
             assert not np.array_equal(image, last)
         last = image
+
+
+def test_frames_that_come_while_nobody_grabs_fill_a_few_buffers_and_the_rest_are_dropped():
+    # Like a driver: a grab a second after the last returns the queued (old) frames at
+    # once, then waits for a new one; a queue without bound would serve the past forever.
+    now = [0.0]
+    cam = SceneCamera(scenes(60.0)["b"], [], 300.0, 150.0, clock=lambda: now[0])
+    now[0] = 1.0
+    taken = []
+    for _ in range(DRIVER_QUEUE + 1):
+        assert cam.grab()
+        taken.append(cam.k)
+    assert taken == [*range(DRIVER_QUEUE), round(1.0 * FPS) + 1]

@@ -4,13 +4,16 @@
 (those through ``pacing.paced`` and ``sources.CameraSource``), so a covered,
 frozen or unplugged camera means the same everywhere.
 
-A grabber thread owns the device (OpenCV captures are not thread-safe) and
-calls ``grab()`` continuously, which only dequeues the newest buffer, so the
-driver's queue never holds stale frames. The expensive ``retrieve()`` decode
-runs only while ``latest()`` waits. A camera that is busy, unplugged, covered
-or frozen shows up in ``health`` and is retried with backoff; the monitor keeps
-running and treats such moments as "cannot measure", never as posture.
-No image is ever written to disk.
+A grabber thread owns the device (OpenCV captures are not thread-safe). It
+grabs when ``latest()`` asks for a frame: ``grab()`` only dequeues a buffer,
+and one that comes back at once was queued by the driver while nobody asked,
+so it is skipped for the next, which waits for a new frame. The expensive
+``retrieve()`` decode runs only on that one. Between requests it grabs only
+twice a second, to notice a camera that went away: a grab per camera frame cost
+more than the monitor's own work on a still scene. A camera that is busy,
+unplugged, covered or frozen shows up in ``health`` and is retried with backoff;
+the monitor keeps running and treats such moments as "cannot measure", never as
+posture. No image is ever written to disk.
 """
 
 from __future__ import annotations
@@ -56,11 +59,15 @@ STATUSES = (STARTING, OK, BUSY, LOST, BLACK, FROZEN, ENDED, RELEASED)
 _LOST_AFTER_FAILS = 10  # consecutive failed grabs ...
 _LOST_AFTER_S = 2.0  # ... or failing for this long means the device is gone
 _FAIL_PAUSE_S = 0.02  # between failed grabs, so a dead device does not spin a core
-# Between grabs nobody waits for, after a grab that did not wait for its frame: a device
-# whose grab() never blocks must not spin a core. A camera's grab() waits for the next
-# frame by itself, and a second wake-up per frame would double the idle cost.
-_IDLE_PAUSE_S = 0.005
-_BLOCKED_S = 0.002  # a grab that took this long waited for its frame
+# Nobody waits for a frame: grab only this often, to notice a camera that went away (a
+# grab per camera frame woke the thread 15-30 times a second for nothing).
+_IDLE_PROBE_S = 0.5
+# A frame is asked for: a grab that came back sooner than _BLOCKED_S did not wait for its
+# frame, so the driver had queued it while nobody asked (older than the request). Up to
+# _MAX_STALE of them are skipped, undecoded, for the next. Only on a device whose grab()
+# has been seen to wait: one that never does has no queue to read this from.
+_BLOCKED_S = 0.002
+_MAX_STALE = 8
 _BACKOFF_RESET_S = 10.0  # healthy delivery this long forgives earlier failures
 _JOIN_TIMEOUT_S = 5.0  # a driver stuck in grab() must not hang pause/quit
 
@@ -134,6 +141,8 @@ class LiveCapture:
         # Owned by the grabber thread.
         self._attempt = 0
         self._fails = 0
+        self._stale = 0  # queued frames skipped for the request waiting now
+        self._blocks = False  # has a grab waited for its frame (a driver's queue)?
         self._fail_since: float | None = None
         self._ok_since: float | None = None
         self._checks = ImageChecks(black_level, black_after_s, frozen_after_s)
@@ -216,9 +225,9 @@ class LiveCapture:
             self._running = False
             self._waiting_req = None
             self._handover = None
+            if stop is not None:
+                stop.set()  # before the grabber wakes: it must not wait for a probe again
             self._cond.notify_all()
-        if stop is not None:
-            stop.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(_JOIN_TIMEOUT_S)
             if thread.is_alive():
@@ -295,6 +304,7 @@ class LiveCapture:
                 self._cond.notify_all()
         if opened and device is not None:
             self._fails, self._fail_since, self._ok_since = 0, None, None
+            self._blocks, self._stale = False, 0
             return device
         if device is not None:
             _safe_release(device)
@@ -319,6 +329,10 @@ class LiveCapture:
     def _step(self, device: Device, stop: threading.Event) -> str:
         """One grab, plus a decode if ``latest()`` is waiting; says whether to keep the device."""
         with self._cond:
+            if self._waiting_req is None and self._fails == 0 and self._ok_since is not None:
+                self._cond.wait(_IDLE_PROBE_S)  # woken at once by a request
+                if stop.is_set():
+                    return _KEEP
             want = self._waiting_req  # read before grabbing: the frame is newer than the request
         began = time.monotonic()
         try:
@@ -326,6 +340,7 @@ class LiveCapture:
         except Exception:
             grabbed = False
         waited = time.monotonic() - began >= _BLOCKED_S
+        self._blocks = self._blocks or waited
         now = self._clock()
         if not grabbed:
             return self._failed(device, now, stop)
@@ -339,12 +354,12 @@ class LiveCapture:
         t = self._frame_time(device, now)
 
         if want is None:
-            if waited:
-                return _KEEP
-            with self._cond:
-                if self._waiting_req is None:
-                    self._cond.wait(_IDLE_PAUSE_S)
+            self._stale = 0
             return _KEEP
+        if self._blocks and not waited and self._stale < _MAX_STALE:
+            self._stale += 1  # queued while nobody asked: grab the next
+            return _KEEP
+        self._stale = 0
         try:
             ok, raw = device.retrieve()
         except Exception:
