@@ -230,7 +230,8 @@ class SustainedDrop:
 
     def _unlike(self, second: int, given: float, active: bool) -> bool:
         """Whether this second is given back unlike the reference's seconds (it does not
-        teach then); starts over when the reference aged out with no drop going on."""
+        teach then); starts over when the reference aged out with no drop from where the
+        person sat going on."""
         s = self.settings
         if len(self._ref) >= s.reference_min_s:
             self._usual = _median(self._ref_given)

@@ -261,6 +261,19 @@ def test_between_requests_the_camera_is_only_probed(scene, make_capture, monkeyp
     assert cap.health.status == OK
 
 
+def test_release_does_not_wait_for_the_idle_probe(scene, make_capture, monkeypatch):
+    # Between requests the grabber sleeps until its next probe; pausing must wake it.
+    monkeypatch.setattr("posturecam.frames.capture._IDLE_PROBE_S", 5.0)
+    cap = make_capture()
+    cap.start()
+    assert cap.latest(1.0) is not None
+    time.sleep(0.05)  # the grabber is in its probe wait now
+    started = time.monotonic()
+    cap.release()
+    assert time.monotonic() - started < 1.0
+    assert not capture_threads()
+
+
 def test_t_s_is_strictly_increasing_even_when_the_clock_stands_still(make_capture):
     cap = make_capture()
     cap.start()
