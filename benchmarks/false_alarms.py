@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 
 from posturecam.core.temporal import ALERT, DRIFTING, SLOUCHING, TemporalSettings
-from posturecam.core.types import LM, Frame, LandmarkBatch
+from posturecam.core.types import LM, Frame
 from posturecam.errors import CalibrationError
 from posturecam.frames.engine import LandmarkLog
 from posturecam.frames.pose import MediaPipePose
@@ -185,15 +185,6 @@ def run(simulation: sim.Simulation, profile: Profile | None = None) -> Run:
     return Run(simulation, analysis, states, dt)
 
 
-def sub_log(log: LandmarkLog, keep: np.ndarray) -> LandmarkLog:
-    b = log.landmarks
-    return LandmarkLog(
-        log.frame[keep], log.t_s[keep], log.name[keep], log.skip_reason[keep],
-        log.width[keep], log.height[keep],
-        LandmarkBatch(b.xy[keep], b.z[keep], b.visibility[keep], b.world[keep], b.detected[keep]),
-    )  # fmt: skip
-
-
 def two_point_profile(
     person: sim.Person, jitter: sim.Jitter, seed: int, log: LandmarkLog
 ) -> Profile:
@@ -202,14 +193,14 @@ def two_point_profile(
     The slouch phase is simulated for the same person (a separate short take, as
     the guided calibration's second step is), at the subtle depth.
     """
-    upright = sub_log(log, log.t_s < log.t_s[0] + 8.0)
+    upright = log.select(log.t_s < log.t_s[0] + 8.0)
     profile = calibrate(upright, "simulated", "simulation")
     take = sim.simulate(
         40.0, seed, person=person, jitter=jitter, ordinary=False,
         slouches=[sim.SlouchPlan(15.0, SUBTLE, 30.0)],
     )  # fmt: skip
     phase = (take.log.t_s >= 22.0) & (take.log.t_s < 27.0)
-    return add_slouch(profile, sub_log(take.log, phase))
+    return add_slouch(profile, take.log.select(phase))
 
 
 def at_desk(r: Run) -> np.ndarray:
@@ -554,6 +545,7 @@ def other_people(args: argparse.Namespace, jitter: sim.Jitter) -> dict[str, dict
     print("\nother simulated people (same jitter, same defaults):")
     print(
         f"  {'seed':>4} {'alerts/8h':>9} {'flagged':>8} {'missed':>6} {'strong':>7} {'subtle':>7}"
+        f"   two-point: {'alerts':>3} {'flagged':>8} {'missed':>6}"
     )
     for seed in seeds:
         person = sim.Person.sample(np.random.default_rng(seed))
@@ -562,16 +554,26 @@ def other_people(args: argparse.Namespace, jitter: sim.Jitter) -> dict[str, dict
         except ValueError as exc:  # a body the simulation cannot slouch (tests/simperson.py)
             print(f"  {seed:>4} not simulated: {exc}")
             continue
+        tp = r["two_point"]
         out[str(seed)] = {
             "alerts_upright_8h": int(r["alerts_upright_8h"]),
             "share_upright_time_flagged": round(r["share_flagged"], 5),
             "missed_slouches": int(r["missed"]),
             "max_alert_delay_strong_s": r["max_delay_strong"],
             "max_alert_delay_subtle_s": r["max_delay_subtle"],
+            "two_point": {k: v for k, v in tp.items() if k not in ("slouches", "refused")}
+            if "refused" not in tp
+            else {"refused": True},
         }
+        two = (
+            "refused the slouch step"
+            if "refused" in tp
+            else f"{tp['alerts_upright_8h']:>3} "
+            f"{tp['share_upright_time_flagged']:8.2%} {tp['missed_slouches']:>6}"
+        )
         print(
             f"  {seed:>4} {r['alerts_upright_8h']:>9} {r['share_flagged']:8.2%} {r['missed']:>6} "
-            f"{fmt_delay(r['max_delay_strong']):>7} {fmt_delay(r['max_delay_subtle']):>7}"
+            f"{fmt_delay(r['max_delay_strong']):>7} {fmt_delay(r['max_delay_subtle']):>7}   {two}"
         )
     rows = out.values()
     if rows:
@@ -581,6 +583,13 @@ def other_people(args: argparse.Namespace, jitter: sim.Jitter) -> dict[str, dict
         print(
             f"  of {len(rows)}: {quiet} with 0 alerts in 8 upright hours, {low} with <= 2% "
             f"flagged; {missed} slouches missed"
+        )
+        two = [r["two_point"] for r in rows if "refused" not in r["two_point"]]
+        print(
+            f"  two-point (their own subtle slouch as the slouch step): accepted for "
+            f"{len(two)}; of those, {sum(t['alerts_upright_8h'] == 0 for t in two)} with 0 "
+            f"alerts, {sum(t['share_upright_time_flagged'] <= 0.02 for t in two)} with <= 2% "
+            f"flagged; {sum(t['missed_slouches'] for t in two)} slouches missed"
         )
     return out
 

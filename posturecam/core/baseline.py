@@ -22,9 +22,11 @@ WINDOW_S = 8.0
 # sitting still (about three times what steady sitting gives).
 MAX_STEADY_SPREAD = {"head_height": 0.12, "neck_inclination": 12.0}
 MIN_SAME_VIEW = 0.9
-# A slouch example counts as a different posture beyond this many upright spreads
-# (about 3 standard deviations: not the upright cluster's own noise).
+# A slouch example counts as a different posture when the median of its frames stands
+# this many standard errors from upright's (about one chance in 700 for a person who
+# did not move), counting at most INDEPENDENT_PER_S frames per second of a take.
 DISTINCT_K = 3.0
+INDEPENDENT_PER_S = 2.0
 
 
 def robust_stats(values: np.ndarray) -> MetricStats:

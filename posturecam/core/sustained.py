@@ -12,7 +12,8 @@ minutes before. A level that crept up over a couple of minutes was already most 
 way there (held-out simulated people got most of their false alerts from such creeps).
 A crossing judged settling is then counted from where the level had crept to, until the
 level is back under 0.7 of the line: tested again on every wobble, a creep was sooner or
-later taken for a step by its noise alone.
+later taken for a step by its noise alone. A drop back over the line within ``BACK_S`` of
+being over it is the same drop after a dip, not a new crossing to test.
 
 Once over the line, a drop holds until the level falls back under 0.7 of it (the
 timeline's own exit is 0.8), so a head turn in the middle of a slouch does not end it.
@@ -136,6 +137,7 @@ class SustainedDrop:
         self._peak = 0.0  # the deepest level of the drop going on (0: none)
         self._creep = 0.0  # how far the level had crept when its crossing was judged settling
         self._dropped_at = -math.inf  # the last second a drop went on, sitting as usual
+        self._over_at = -math.inf  # the last second the severity was over the line
         self._out = (math.nan, 0.0)  # severity and credit, as update returns them
 
     def accept(self) -> bool:
@@ -283,12 +285,17 @@ class SustainedDrop:
         elif severity >= 1.0:
             self._peak = max(self._peak, raw)
         credit = self._onset_credit(second + 1, raw) if severity >= 1.0 else 0.0
-        if severity >= 1.0 and not was_over:
+        if severity >= 1.0 and not was_over and second - self._over_at > BACK_S:
+            # (Back over within BACK_S: the same drop after a dip, not a new crossing. A
+            # swaying person's noisy seconds can look sat up for a moment; tested as a
+            # step then, the drop was measured against its own start and taken for a creep.)
             step = self._step(second + 1 - credit, raw)
             if step < LEAVE:  # a level that crept up, not a step: settling, not a slouch
                 self._creep = raw - step
                 severity, credit, self._peak = step, 0.0, 0.0
         self._severity = severity
+        if severity >= 1.0:
+            self._over_at = second
         return severity, credit
 
     def _start_over(self, given: float) -> None:

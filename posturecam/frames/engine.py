@@ -39,6 +39,16 @@ class LandmarkLog:
     def analysed(self) -> np.ndarray:
         return self.skip_reason == ""
 
+    def select(self, keep: np.ndarray) -> LandmarkLog:
+        """The frames where ``keep`` (a boolean mask) is true: one phase of a take."""
+        b = self.landmarks
+        return LandmarkLog(
+            self.frame[keep], self.t_s[keep], self.name[keep], self.skip_reason[keep],
+            self.width[keep], self.height[keep],
+            LandmarkBatch(b.xy[keep], b.z[keep], b.visibility[keep], b.world[keep],
+                          b.detected[keep]),
+        )  # fmt: skip
+
 
 def run_pose(
     frames: Iterable[Frame],

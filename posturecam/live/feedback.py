@@ -265,12 +265,13 @@ def samples(frames: Sequence[Judged], view: str) -> dict[str, np.ndarray]:
 def slouch_threshold(profile: Any, settings: Any = None) -> tuple[float, str]:
     from posturecam.core.judge import limits
 
-    lim = limits(profile.baseline(), settings or profile.settings)
+    lim = limits(profile.baseline(), settings or profile.settings, sequence=True)  # the monitor's
     return lim.slouch, lim.placed_by
 
 
 _PLACED = {
     "spread": "placed by your calibration",
+    "clear": "a clear slouch; smaller ones count when they hold",
     "two-point": "placed between your upright and slouch examples",
     "feedback": "moved by your feedback",
 }
@@ -332,4 +333,9 @@ def apply(
         else f" ({len(chosen)} frames)"
     )
     what = f"labelled {label}{span}; {kept} of {MAX_EXAMPLES} {label} examples kept"
+    if action == SLOUCHING and after == before:
+        what += (
+            "; a slouch this small counts once it holds for a while (compared with how you "
+            "sat in the minutes before), not frame by frame"
+        )
     return Outcome(updated, describe_change(profile, updated, settings, what))

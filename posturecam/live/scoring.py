@@ -54,7 +54,7 @@ def judge_frame(
         return FrameVerdict(present, math.nan, math.nan, (), "", {}, carried_over, events)
     batch = LandmarkBatch.stack([landmarks])
     table: MetricTable = compute_metrics(batch, np.array([frame.image.shape[1]]), profile.view)
-    verdict = judge(table, profile.baseline(), profile.view, settings)
+    verdict = judge(table, profile.baseline(), profile.view, settings, sequence=True)
     events: tuple[Event, ...] = ()
     credit = 0.0
     if tracker is not None and np.isfinite(verdict.limit):
@@ -137,7 +137,7 @@ class LiveScorer:
         settings = self.settings(profile)
         key = (id(profile), settings)
         if self._tracker is None or self._tracker_key != key:  # not per frame: per profile
-            limit = limits(profile.baseline(), settings).slouch
+            limit = limits(profile.baseline(), settings, sequence=True).slouch
             if self._tracker is None or self._tracker.limit != limit:
                 self._tracker = BaselineTracker(limit, self.options.adapt)
             self._tracker_key = key

@@ -43,6 +43,7 @@ SETUP_EVENTS = {SETUP_CHANGED: "setup changed", REANCHORED: "baseline re-anchore
 SETUP_STYLES = {SETUP_CHANGED: ("#00838f", "-."), REANCHORED: ("#5d4037", ":")}
 PLACED_BY = {
     "spread": "from how much the person moved while upright during calibration",
+    "clear": "a clear slouch: in a sequence smaller ones count when they hold",
     "two-point": "between the person's upright and slouched calibration",
     "feedback": "moved by the person's feedback on alerts",
 }

@@ -91,9 +91,9 @@ def _from_window(
     return base, {**record, "view": base.view}, ""
 
 
-def _baseline_record(base: Baseline, settings: JudgeSettings) -> dict[str, Any]:
+def _baseline_record(base: Baseline, settings: JudgeSettings, sequence: bool) -> dict[str, Any]:
     """The baseline's statistics, settings and limits, as summary.json records them."""
-    lim = limits(base, settings)
+    lim = limits(base, settings, sequence)
     return {
         "metrics": {
             k: {"centre": round(v.centre, 6), "spread": round(v.spread, 6)}
@@ -136,8 +136,8 @@ def score(log: LandmarkLog, options: ScoringOptions | ReplayOptions) -> Scored:
         if found is None:
             return Scored(metrics, None, baseline, [*warnings, warning])
         base, settings = found, options.judge or JudgeSettings()
-    baseline.update(_baseline_record(base, settings))
-    verdict = judge(metrics, base, base.view, settings)
+    baseline.update(_baseline_record(base, settings, not options.stills))
+    verdict = judge(metrics, base, base.view, settings, sequence=not options.stills)
     if options.stills or base.view != FRONT or not np.isfinite(verdict.limit):
         return Scored(metrics, verdict, baseline, warnings)
     evidence, drop = sequence_inputs(verdict, settings)

@@ -106,6 +106,31 @@ def test_a_subtle_drop_is_not_ended_by_its_noisy_seconds(seed):
     assert t[first] < 340 and np.nanmin(sev[first : np.searchsorted(t, 420.0)]) >= 1.0
 
 
+def test_a_clear_drop_that_looks_sat_up_for_a_moment_goes_on_as_the_same_drop():
+    """A person who sways a lot: a few seconds of a slouch can sit where they sat.
+
+    The clear drop ends on them (sitting up is seen within seconds), but when the level is
+    over the line again at once it is the same drop, dated from its start: tested as a new
+    step it was measured against its own seconds, taken for a creep and never alerted
+    (scenario c of benchmarks/monitor_cpu.py, one round in three).
+    """
+    t = np.arange(int(480 * FPS)) / FPS
+    rng = np.random.default_rng(0)
+    dip = (t >= 345.0) & (t < 349.0)  # looks sat up for 4 s
+    values = np.where((t >= 300.0) & ~dip, 3.5, 0.0) + rng.normal(0, 0.3, t.size)
+    t, sev, credit = run(values)
+    assert np.nanmin(sev[(t > 335) & (t < 345)]) >= 1.0
+    back = (t >= 352.0) & (t < 400.0)
+    assert np.nanmin(sev[back]) >= 1.0
+    assert credit[back].min() > 10.0  # dated from before the dip, not from it
+    timeline = PostureTimeline(TemporalSettings())
+    alerts = []
+    for ti, s, c in zip(t, sev, credit, strict=True):
+        step = timeline.update(float(ti), True, float(np.nan_to_num(s, nan=0.0)), "", float(c))
+        alerts += [e.t_s for e in step.events if e.type == "alert"]
+    assert alerts and alerts[0] <= 300.0 + 66.0
+
+
 def test_a_head_turn_in_the_middle_does_not_end_it():
     t = np.arange(int(480 * FPS)) / FPS
     turned = np.where((t >= 380.0) & (t < 390.0), -6.0, 0.0)  # 10 s turned away

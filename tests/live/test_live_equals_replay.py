@@ -26,7 +26,7 @@ from posturecam.core.coach import Coach
 from posturecam.core.geometry import FRONT
 from posturecam.core.judge import judge, limits, sequence_inputs
 from posturecam.core.temporal import PostureTimeline, TemporalSettings
-from posturecam.core.types import Frame, LandmarkBatch, Landmarks
+from posturecam.core.types import Frame, Landmarks
 from posturecam.frames.engine import LandmarkLog, measure
 from posturecam.live.calibration import calibrate
 from posturecam.live.scoring import judge_frame
@@ -44,21 +44,6 @@ IMAGE = np.zeros((480, 640, 3), np.uint8)  # only its width is read
 # --------------------------------------------------------------------------- building blocks
 
 
-def sub_log(log: LandmarkLog, mask: np.ndarray) -> LandmarkLog:
-    lm = log.landmarks
-    return LandmarkLog(
-        log.frame[mask],
-        log.t_s[mask],
-        log.name[mask],
-        log.skip_reason[mask],
-        log.width[mask],
-        log.height[mask],
-        LandmarkBatch(
-            lm.xy[mask], lm.z[mask], lm.visibility[mask], lm.world[mask], lm.detected[mask]
-        ),
-    )
-
-
 def camera_moved(log: LandmarkLog, at_s: float, scale: float = 1.3) -> LandmarkLog:
     """Frames from ``at_s`` on as seen by a camera nearer the person: xy scaled about the centre."""
     later = log.t_s >= at_s
@@ -70,7 +55,7 @@ def camera_moved(log: LandmarkLog, at_s: float, scale: float = 1.3) -> LandmarkL
 
 def calibrated(log: LandmarkLog) -> Profile:
     """A profile from the first 8 s, as `posturecam calibrate` would make it."""
-    return calibrate(sub_log(log, log.t_s < log.t_s[0] + 8.0), "sim", "simperson")
+    return calibrate(log.select(log.t_s < log.t_s[0] + 8.0), "sim", "simperson")
 
 
 def frames(log: LandmarkLog) -> list[tuple[Frame, Landmarks]]:
@@ -119,7 +104,9 @@ def live(
     """The monitor's `_analyse`, frame by frame, without camera, model or session log."""
     settings = profile.settings
     assert profile.view == FRONT
-    tracker = BaselineTracker(limits(profile.baseline(), settings).slouch, adapt or AdaptSettings())
+    tracker = BaselineTracker(
+        limits(profile.baseline(), settings, sequence=True).slouch, adapt or AdaptSettings()
+    )
     timeline = PostureTimeline(temporal or TemporalSettings())
     coach = Coach()
     scores, slouched, states, offsets, events = [], [], [], [], []
@@ -229,7 +216,7 @@ def test_a_person_leaving_the_desk_is_judged_alike_live_and_in_replay():
 def _replay_followed(log: LandmarkLog, profile: Profile, carried: np.ndarray, adapt):
     """What replay's ``score`` does, with the carried-over frames it is not told about."""
     metrics = measure(log, profile.view)
-    verdict = judge(metrics, profile.baseline(), profile.view, profile.settings)
+    verdict = judge(metrics, profile.baseline(), profile.view, profile.settings, sequence=True)
     evidence, drop = sequence_inputs(verdict, profile.settings)
     return follow_baseline(
         log.t_s, evidence, metrics.values, verdict.limit, adapt, carried, drop=drop
@@ -259,5 +246,5 @@ def test_a_run_of_only_carried_over_frames_never_moves_the_baseline(person_log, 
     if adapt is QUICK:  # the same frames, fresh, do move it
         assert _replay_followed(person_log, profile, ~everything, adapt).max_offset > 0.0
         first = person_log.t_s < 600.0  # live on half the run: it is the slow path
-        ours = live(sub_log(person_log, first), profile, carried=everything[first], adapt=adapt)
+        ours = live(person_log.select(first), profile, carried=everything[first], adapt=adapt)
         assert np.all(ours.offset == 0.0) and ours.tracker.max_offset == 0.0
