@@ -18,12 +18,12 @@ default judgement and timeline:
   ordinary movements between them.
 
 The same two runs are repeated for other simulated people (``--other-seeds``, default
-2-12) and reported beside, under ``other_seeds`` in the JSON line. People 1-60 have all
-been looked at while the sustained drop was designed (2-4 first, then 5-12, 13-24, 25-36,
-37-48 and 49-60, each first as a held-out set, run once on the final code of its
-session), so their figures are no longer independent; people 61-72 (``--seed 61
---other-seeds 62,...,72``) have never been run and are the held-out set for the next
-change. Prints tables and, as its last line, one JSON object.
+2-12) and reported beside, under ``other_seeds`` in the JSON line, each with its two-point
+day. People 1-72 have all been looked at while the judgement was designed (2-4 first, then
+5-12, 13-24, 25-36, 37-48, 49-60 and 61-72, each first as a held-out set, run once on the
+final code of its session), so their figures are no longer independent; people 73-84
+(``--seed 73 --other-seeds 74,...,84``) have never been run and are the held-out set for
+the next change. Prints tables and, as its last line, one JSON object.
 
     python benchmarks/false_alarms.py [--seed 1] [--model PATH] [--jitter-source video_2fps]
 """
