@@ -19,11 +19,11 @@ default judgement and timeline:
 
 The same two runs are repeated for other simulated people (``--other-seeds``, default
 2-12) and reported beside, under ``other_seeds`` in the JSON line, each with its two-point
-day. People 1-72 have all been looked at while the judgement was designed (2-4 first, then
-5-12, 13-24, 25-36, 37-48, 49-60 and 61-72, each first as a held-out set, run once on the
-final code of its session), so their figures are no longer independent; people 73-84
-(``--seed 73 --other-seeds 74,...,84``) have never been run and are the held-out set for
-the next change. Prints tables and, as its last line, one JSON object.
+day. People 1-84 have all been looked at while the judgement was designed (2-4 first, then
+5-12, 13-24, 25-36, 37-48, 49-60, 61-72 and 73-84, each first as a held-out set, run once
+on the final code of its session), so their figures are no longer independent; people
+85-96 (``--seed 85 --other-seeds 86,...,96``) have never been run and are the held-out set
+for the next change. Prints tables and, as its last line, one JSON object.
 
     python benchmarks/false_alarms.py [--seed 1] [--model PATH] [--jitter-source video_2fps]
 """

@@ -145,9 +145,9 @@ def add_slouch(profile: Profile, log: LandmarkLog, stills: bool = False) -> Prof
         )
     if float(np.median(ev)) <= _distinct(profile, log, ev.size, stills):
         raise CalibrationError(
-            "your slouch looked like your upright posture (the difference was within how "
-            "much you moved while upright): sit the way you do when tired, head and shoulders "
-            "dropped, and try again; or calibrate without the slouch step."
+            "your slouch looked like your upright posture (on average it was too close to "
+            "upright to tell apart from how you sway): sit the way you do when tired, head and "
+            "shoulders dropped, and try again; or calibrate without the slouch step."
         )
     return with_slouch
 
